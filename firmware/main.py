@@ -1,0 +1,34 @@
+# Entry point on every target: pick the HAL for this platform, then run the
+# control loop for ever. The simulator imports this module and calls run(hal).
+from pump.commands import HANDLERS
+from pump.controller import Controller
+from pump.refill import cmd_refill
+
+
+def handlers():
+    table = dict(HANDLERS)
+    table["REFILL"] = cmd_refill
+    return table
+
+
+def run(hal):
+    ctl = Controller(hal, handlers())
+    while True:
+        ctl.poll()
+        hal.idle(ctl.wake_ms())
+
+
+def _board_hal():
+    import sys
+
+    if sys.platform == "rp2":
+        from hal.rp2040 import make_hal
+    elif sys.platform == "esp32":
+        from hal.esp32 import make_hal
+    else:
+        raise SystemExit("no HAL for platform %s: run under pump-sim" % sys.platform)
+    return make_hal()
+
+
+if __name__ == "__main__":
+    run(_board_hal())
