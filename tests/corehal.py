@@ -143,10 +143,9 @@ class Bench:
         self.hal = hal or CoreHal()
         self.ctl = main.Controller(self.hal, main.handlers())
         self.ctl.poll()
+        self.hal.tx.clear()
 
     def send(self, line):
-        from pump.crc import crc16  # noqa: F401  (replies are checked by parse below)
-
         self.hal.tx.clear()
         self.hal.rx += line.encode() + b"\n"
         self.ctl.poll()

@@ -9,7 +9,6 @@ from pump.request import ProtocolError
 
 CONFIRM_WINDOW_US = 60000000
 PRIME_NL_PER_MIN = 1000000
-MIN_BOLUS_MS = 60000
 
 
 def _token():
@@ -146,9 +145,6 @@ def cmd_bolus(ctl, rid, words, args):
     conc = ctl.reservoir["conc"]
     if dose <= 0:
         raise ProtocolError("E_RANGE", "bolus dose must be above zero")
-    if over < MIN_BOLUS_MS:
-        raise ProtocolError("E_RANGE", "a bolus takes at least 1 min (labelling: barbotage over >= 1 min)",
-                            [("rule", "min_bolus_duration"), ("limit_ms", MIN_BOLUS_MS)])
     ctl.require_delivery_possible(("RUNNING", "STOPPED"))
     if ctl.therapy.bolus is not None:
         raise ProtocolError("E_STATE", "a bolus is already running")

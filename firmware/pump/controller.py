@@ -114,6 +114,9 @@ class Controller:
         now = self.clock.now
         t = self.therapy
         if t.bolus is not None and now >= t.bolus["end"]:
+            # the finished bolus still shapes A(t) behind the planner's anchor:
+            # fold it in before forgetting it (the future is unchanged, no halt)
+            self.delivery.planner.settle(now, t.rate)
             self.log_event("BOLUS_DONE", [("dose_ng", t.bolus["ng"])])
             t.bolus = None
             self.dirty = True

@@ -1,0 +1,133 @@
+"""Two-phase therapy changes in the firmware core: the device describes the full
+result, nothing changes until CONFIRM, and every refusal names its reason and
+changes nothing."""
+
+import corehal
+import pytest
+from corehal import fields
+
+DAY_US = 86_400_000_000
+
+
+def filled(conc=500, vol="18mL"):
+    b = corehal.Bench()
+    b.ok("REFILL BEGIN")
+    b.ok("REFILL ASPIRATED vol=0mL probe=2mL back=2mL")
+    b.confirm(f"REFILL FILL vol={vol} conc={conc}mcg/mL conc2={conc}mcg/mL")
+    return b
+
+
+def err(b, line):
+    out = [r for r in b.send(line) if not r.startswith("!")]
+    assert out[-1].startswith("ERR"), out
+    return fields(out[-1])
+
+
+def test_nothing_changes_until_confirm():
+    b = filled()
+    before = b.ctl.snapshot()
+    review = b.ok("PROGRAM CONT dose=150mcg/day conc=500mcg/mL")
+    assert review["rate_nl_day"] if "rate_nl_day" in review else review["rates_nl_day"] == "300000"
+    assert review["total_ng_day"] == "150000" and review["state_after"] == "STOPPED"
+    assert b.ctl.snapshot() == before
+    assert err(b, "CONFIRM token=000000")["code"] == "E_TOKEN"
+    done = b.ok("CONFIRM token=" + review["token"])
+    assert done["dose_ng_day"] == "150000" and done["program"] == "CONT"
+    # a token works once
+    assert err(b, "CONFIRM token=" + review["token"])["code"] == "E_TOKEN"
+
+
+def test_unconfirmed_change_expires():
+    b = filled()
+    token = b.ok("PROGRAM CONT dose=150mcg/day conc=500mcg/mL")["token"]
+    b.run_for(61_000_000)
+    assert err(b, "CONFIRM token=" + token)["code"] == "E_TOKEN"
+    assert b.ok("STATUS")["program"] == "NONE"
+
+
+@pytest.mark.parametrize(
+    "line, code",
+    [
+        ("PROGRAM CONT dose=0.15mg/day conc=500mcg/mL", "E_UNITS"),
+        ("PROGRAM CONT dose=150 conc=500mcg/mL", "E_UNITS"),
+        ("PROGRAM CONT dose=150mcg/day conc=0.5mg/mL", "E_UNITS"),
+        ("PROGRAM CONT dose=150mcg/day conc=750mcg/mL", "E_LIMIT"),
+        ("PROGRAM CONT dose=5000mcg/day conc=500mcg/mL", "E_LIMIT"),
+        ("PROGRAM CONT dose=150mcg/day conc=2000mcg/mL", "E_STATE"),
+        ("PROGRAM CONT dose=1e3mcg/day conc=500mcg/mL", "E_UNITS"),
+        ("PROGRAM FLEX conc=500mcg/mL steps=06:00@100mcg/day,05:00@90mcg/day", "E_ARG"),
+        ("PROGRAM FLEX conc=500mcg/mL steps=25:00@100mcg/day", "E_RANGE"),
+        ("BOLUS dose=50mcg over=30s", "E_LIMIT"),
+        ("BOLUS dose=500mcg over=10min", "E_LIMIT"),
+        ("BOLUS dose=50mg over=10min", "E_UNITS"),
+        ("START", "E_STATE"),
+        ("PAUSE reason=x", "E_STATE"),
+        ("STOP", "E_ARG"),
+    ],
+)
+def test_refusals_name_the_rule_and_change_nothing(line, code):
+    b = filled()
+    before = b.ctl.snapshot()
+    got = err(b, line)
+    assert got["code"] == code and got["msg"]
+    assert b.ctl.snapshot() == before and b.ctl.pending is None
+
+
+def test_flex_programme_reports_its_24h_total():
+    b = filled()
+    review = b.ok(
+        "PROGRAM FLEX conc=500mcg/mL "
+        "steps=00:00@100mcg/day,06:00@150mcg/day,12:00@120mcg/day,18:00@200mcg/day"
+    )
+    assert review["total_ng_day"] == "142500"  # (100+150+120+200)/4 mcg
+    assert review["rates_nl_day"] == "200000,300000,240000,400000"
+
+
+def test_continuous_day_delivers_the_programmed_volume_to_one_microstep():
+    b = filled()
+    b.confirm("PROGRAM CONT dose=100mcg/day conc=500mcg/mL")
+    b.confirm("START")
+    s0 = b.hal.emitted
+    b.run_for(DAY_US)
+    exact = 200_000 * 1000 / 71256
+    assert b.hal.emitted - s0 == round(exact)
+
+
+def test_bolus_adds_on_top_of_basal_then_returns():
+    b = filled()
+    b.confirm("PROGRAM CONT dose=100mcg/day conc=500mcg/mL")
+    b.confirm("START")
+    s0 = b.hal.emitted
+    review = b.ok("BOLUS dose=50mcg over=1min")
+    assert review["volume_nl"] == "100000" and review["basal"] == "continues"
+    b.ok("CONFIRM token=" + review["token"])
+    b.run_for(DAY_US)
+    exact = (200_000 + 100_000) * 1000 / 71256
+    assert abs(b.hal.emitted - s0 - exact) <= 0.5 + 1e-9
+    assert b.ok("STATUS")["bolus_ng"] == "0"
+
+
+def test_stop_is_alarmed_and_records_the_reason():
+    b = filled()
+    b.confirm("PROGRAM CONT dose=100mcg/day conc=500mcg/mL")
+    b.confirm("START")
+    st = b.confirm('STOP reason="patient to theatre"')
+    assert st["state"] == "STOPPED" and st["reason"] == "patient to theatre"
+    assert "THERAPY_STOPPED" in st["alarms"]
+    s0 = b.hal.emitted
+    b.run_for(3_600_000_000)
+    assert b.hal.emitted == s0
+
+
+def test_pause_and_resume_do_not_make_up_missed_volume():
+    b = filled()
+    b.confirm("PROGRAM CONT dose=100mcg/day conc=500mcg/mL")
+    b.confirm("START")
+    s0 = b.hal.emitted
+    b.run_for(6 * 3_600_000_000)
+    b.confirm("PAUSE reason=imaging")
+    b.run_for(6 * 3_600_000_000)
+    b.confirm("RESUME")
+    b.run_for(12 * 3_600_000_000)
+    exact = 200_000 * 1000 / 71256 * 18 / 24
+    assert abs(b.hal.emitted - s0 - exact) <= 0.5 + 1e-9
