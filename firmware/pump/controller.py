@@ -60,7 +60,7 @@ class Controller:
             pairs = [("code", e.code), ("msg", e.msg)]
             if e.extra:
                 pairs.extend(e.extra)
-            self.send("ERR", rid, pairs)
+            self.send("ERR", rid if rid is not None else e.rid, pairs)
 
     def read_serial(self):
         data = self.hal.serial_read()

@@ -12,6 +12,7 @@ class ProtocolError(Exception):
         self.code = code
         self.msg = msg
         self.extra = extra
+        self.rid = None  # set by parse() when the line had a usable request id
 
 
 _ID_CHARS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
@@ -57,22 +58,35 @@ def _tokens(line):
 
 
 def parse(line):
-    """Return (request_id or None, [WORDS], {key: value}) or raise ProtocolError."""
+    """Return (request_id or None, [WORDS], {key: value}) or raise ProtocolError.
+
+    A well-formed request id is read first, so even a refusal of the rest of the
+    line (a bad check value, say) carries it and the host can match the reply.
+    """
     toks = _tokens(line)
-    if toks:
-        start, text, quoted = toks[-1]
-        if text[:1] == "*" and not quoted:
-            if len(text) != 5 or any(c not in _HEX for c in text[1:]):
-                raise ProtocolError("E_CRC", "check value must be * and 4 hex digits")
-            body = line[: start - 1] if start else ""
-            if crc16(body.encode()) != int(text[1:], 16):
-                raise ProtocolError("E_CRC", "check value does not match the line")
-            toks.pop()
     rid = None
     if toks and toks[0][1][:1] == "@" and not toks[0][2]:
         rid = toks.pop(0)[1][1:]
         if not 1 <= len(rid) <= 12 or any(c not in _ID_CHARS for c in rid):
             raise ProtocolError("E_SYNTAX", "request id must be 1-12 of A-Z a-z 0-9 _ -")
+    try:
+        if toks:
+            start, text, quoted = toks[-1]
+            if text[:1] == "*" and not quoted:
+                if len(text) != 5 or any(c not in _HEX for c in text[1:]):
+                    raise ProtocolError("E_CRC", "check value must be * and 4 hex digits")
+                body = line[: start - 1] if start else ""
+                if crc16(body.encode()) != int(text[1:], 16):
+                    raise ProtocolError("E_CRC", "check value does not match the line")
+                toks.pop()
+        words, args = _words_and_args(toks)
+        return rid, words, args
+    except ProtocolError as e:
+        e.rid = rid
+        raise
+
+
+def _words_and_args(toks):
     words = []
     args = {}
     for _, text, quoted in toks:
@@ -90,7 +104,7 @@ def parse(line):
             words.append(text.upper())
     if not words:
         raise ProtocolError("E_SYNTAX", "no verb")
-    return rid, words, args
+    return words, args
 
 
 def quote(value):

@@ -43,7 +43,7 @@ def daily_dose_ng(text):
     """'150mcg/day' -> 150000 ng/day."""
     num, unit = _split(text)
     _refuse_mg(unit, "a daily dose")
-    if unit not in ("mcg/day", "ug/day", "mcg/d", "ug/d"):
+    if unit != "mcg/day":
         raise ProtocolError("E_UNITS", "daily dose unit must be mcg/day, got %r" % unit)
     return decimal(num, 3)
 
@@ -52,7 +52,7 @@ def dose_ng(text):
     """'50mcg' -> 50000 ng."""
     num, unit = _split(text)
     _refuse_mg(unit, "a dose")
-    if unit not in ("mcg", "ug"):
+    if unit != "mcg":
         raise ProtocolError("E_UNITS", "dose unit must be mcg, got %r" % unit)
     return decimal(num, 3)
 
@@ -61,7 +61,7 @@ def concentration(text):
     """'500mcg/mL' -> 500 (mcg/mL, whole numbers: labelled strengths are)."""
     num, unit = _split(text)
     _refuse_mg(unit, "a concentration")
-    if unit not in ("mcg/ml", "ug/ml"):
+    if unit != "mcg/ml":
         raise ProtocolError("E_UNITS", "concentration unit must be mcg/mL, got %r" % unit)
     return decimal(num, 0)
 
@@ -71,7 +71,7 @@ def volume_nl(text):
     num, unit = _split(text)
     if unit == "ml":
         return decimal(num, 6)
-    if unit in ("ul", "µl"):
+    if unit == "ul":
         return decimal(num, 3)
     if unit == "nl":
         return decimal(num, 0)
