@@ -1,18 +1,10 @@
 # Entry point on every target: pick the HAL for this platform, then run the
 # control loop for ever. The simulator imports this module and calls run(hal).
-from pump.commands import HANDLERS
-from pump.controller import Controller
-from pump.refill import cmd_refill
-
-
-def handlers():
-    table = dict(HANDLERS)
-    table["REFILL"] = cmd_refill
-    return table
+from pump.app import make_controller
 
 
 def run(hal):
-    ctl = Controller(hal, handlers())
+    ctl = make_controller(hal)
     while True:
         ctl.poll()
         hal.idle(ctl.wake_ms())

@@ -138,10 +138,10 @@ class Bench:
     """Runs a Controller on a CoreHal, typing lines and advancing virtual time."""
 
     def __init__(self, hal=None):
-        import main
+        from pump.app import make_controller
 
         self.hal = hal or CoreHal()
-        self.ctl = main.Controller(self.hal, main.handlers())
+        self.ctl = make_controller(self.hal)
         self.ctl.poll()
         self.hal.tx.clear()
 

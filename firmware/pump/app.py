@@ -1,0 +1,15 @@
+# The command table: which handler answers which verb. Kept apart from main.py so
+# tests and the simulator build the same controller the board runs.
+from pump.commands import HANDLERS
+from pump.controller import Controller
+from pump.refill import cmd_refill
+
+
+def handlers():
+    table = dict(HANDLERS)
+    table["REFILL"] = cmd_refill
+    return table
+
+
+def make_controller(hal):
+    return Controller(hal, handlers())
