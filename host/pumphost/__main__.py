@@ -1,0 +1,5 @@
+import sys
+
+from pumphost.cli import main
+
+sys.exit(main())
