@@ -63,10 +63,10 @@ class CoreHal:
         if len(self.segments) >= 2:
             return False
         start = self.now_us + self.ticks_diff(start_tick, self.ticks_us())
-        prev_end = self.segments[-1][0] + (self.segments[-1][1] - 1) * self.segments[-1][2] if self.segments else None
         start = max(start, self.now_us)
-        if prev_end is not None:
-            start = max(start, prev_end)
+        if self.segments:
+            last = self.segments[-1]
+            start = max(start, last[0] + (last[1] - 1) * last[2])
         self.segments.append([start, count, interval])
         return True
 

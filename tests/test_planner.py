@@ -7,6 +7,7 @@ from fractions import Fraction
 import corehal  # noqa: F401  (puts firmware/ on sys.path)
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from pump import planner as pl
 
 USTEP_PL = 71256

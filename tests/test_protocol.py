@@ -4,6 +4,7 @@ and that hostile bytes get an error (or a documented discard), never a crash."""
 import corehal
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from pump import lineio, request
 from pump.crc import crc16
 
@@ -25,7 +26,7 @@ def test_wrong_check_value_is_refused():
     out = b.send("STATUS *0000")
     assert out[0].startswith("ERR code=E_CRC")
     body = "@a VERSION"
-    good = b.send("%s *%04x" % (body, crc16(body.encode())))
+    good = b.send(f"{body} *{crc16(body.encode()):04x}")
     assert good[0].startswith("@a OK proto=1.0")
 
 

@@ -113,7 +113,9 @@ def _parse_flex(text):
 
 def cmd_program(ctl, rid, words, args):
     if len(words) != 2 or words[1] not in ("CONT", "FLEX"):
-        raise ProtocolError("E_ARG", "usage: PROGRAM CONT dose=.. conc=.. | PROGRAM FLEX conc=.. steps=..")
+        raise ProtocolError(
+            "E_ARG", "usage: PROGRAM CONT dose=.. conc=.. | PROGRAM FLEX conc=.. steps=.."
+        )
     kind = words[1]
     conc = units.concentration(need(args, "conc"))
     if kind == "CONT":

@@ -128,6 +128,10 @@ class Controller:
             self.alarms.raise_("REFILL_WINDOW", self.clock.rtc())
             self.end_refill("window expired")
 
+    def _prime_done(self):
+        self.therapy.prime = None
+        self.set_state("STOPPED", "priming complete")
+
     def watch_reservoir(self):
         d = self.delivery
         a = self.alarms
@@ -295,14 +299,13 @@ class Controller:
     def boot(self):
         snap, status = self.state_store.load()
         rtc = self.clock.rtc()
-        if status == "empty":
-            self.log_event("BOOT", [("cause", self.hal.reset_cause()), ("state", "factory")])
-            return
-        if status == "corrupt":
-            # no record survived: do not guess a reservoir, do not guess a therapy
-            self.alarms.raise_("MEMORY", rtc, "both state copies failed their check")
-            self.log_event("BOOT", [("cause", self.hal.reset_cause()), ("state", "corrupt")])
-            self.save()
+        if snap is None:
+            if status == "corrupt":
+                # no record survived: guess neither a reservoir nor a therapy
+                self.alarms.raise_("MEMORY", rtc, "both state copies failed their check")
+            self.log_event("BOOT", [("cause", self.hal.reset_cause()), ("state", status)])
+            if status == "corrupt":
+                self.save()
             return
         t = self.therapy
         t.program = snap["program"]

@@ -35,4 +35,5 @@ def check_bolus(limits, ng, over_ms):
     if ng > limits["max_bolus_ng"]:
         refuse("max_bolus_dose", "bolus dose above the device maximum", limits["max_bolus_ng"])
     if over_ms < limits["min_bolus_ms"]:
-        refuse("min_bolus_duration", "a bolus takes at least 1 min (labelling)", limits["min_bolus_ms"])
+        refuse("min_bolus_duration", "a bolus takes at least 1 min (labelling)",
+               limits["min_bolus_ms"])

@@ -51,14 +51,13 @@ def resolve(cfg):
         out["syringe_id_um"] = SYRINGES[name][0]
     if "capacity_nl" not in out and name in SYRINGES:
         out["capacity_nl"] = SYRINGES[name][1] * 1000000
-    micro = out.get("microsteps")
     for key, low, high in _LIMITS:
         value = out.get(key)
         if not isinstance(value, int) or isinstance(value, bool):
             raise MechanicsError("%s must be an integer" % key)
         if value < low or value > high:
             raise MechanicsError("%s=%d outside %d..%d" % (key, value, low, high))
-    if micro & (micro - 1):
+    if out["microsteps"] & (out["microsteps"] - 1):
         raise MechanicsError("microsteps must be a power of two")
     if name in SYRINGES and out["capacity_nl"] > SYRINGES[name][1] * 1000000:
         raise MechanicsError("capacity exceeds the syringe's nominal volume")

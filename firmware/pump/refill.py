@@ -78,8 +78,9 @@ def _aspirated(ctl, rid, args):
     only(args, ("vol", "probe", "back"))
     r = ctl.refill
     if r is None or r["stage"] != "ASPIRATE":
+        locked = r is not None and r["stage"] == "LOCKED"
         raise ProtocolError("E_STATE", "no refill waiting for the aspirated volume"
-                            + (" (too many refusals: REFILL ABORT)" if r and r["stage"] == "LOCKED" else ""))
+                            + (" (too many refusals: REFILL ABORT)" if locked else ""))
     _check_needle(ctl)
     got = units.volume_nl(need(args, "vol"))
     expected = r["expected_nl"]
@@ -114,7 +115,8 @@ def _fill(ctl, rid, args):
         raise ProtocolError("E_ARG", "the two concentration entries differ: check the vial label")
     cap = ctl.reservoir["capacity_nl"]
     if vol <= 0 or vol > cap:
-        raise ProtocolError("E_RANGE", "fill volume must be above 0 and at most the %d nL capacity" % cap)
+        raise ProtocolError("E_RANGE",
+                            "fill volume must be above 0 and at most the %d nL capacity" % cap)
     ctl.check_concentration(conc)
     prog = ctl.therapy.program
     reprogram = prog is not None and prog["conc"] != conc

@@ -102,6 +102,7 @@ class Therapy:
             if t < extra["start"]:
                 until = _earliest(until, extra["start"])
                 continue
-            rn, rd = _sum(rn, rd, extra["nl"] * 1000, self.ustep_pl * (extra["end"] - extra["start"]))
+            span = extra["end"] - extra["start"]
+            rn, rd = _sum(rn, rd, extra["nl"] * 1000, self.ustep_pl * span)
             until = _earliest(until, extra["end"])
         return rn, rd, until
