@@ -131,3 +131,15 @@ def test_pause_and_resume_do_not_make_up_missed_volume():
     b.run_for(12 * 3_600_000_000)
     exact = 200_000 * 1000 / 71256 * 18 / 24
     assert abs(b.hal.emitted - s0 - exact) <= 0.5 + 1e-9
+
+
+def test_priming_delivers_its_volume_then_stops():
+    b = filled()
+    review = b.ok("PRIME vol=0.2mL")
+    assert review["volume_nl"] == "200000" and review["state_after"] == "PRIMING"
+    b.ok("CONFIRM token=" + review["token"])
+    s0 = b.hal.emitted
+    b.run_for(60_000_000)
+    st = b.ok("STATUS")
+    assert st["state"] == "STOPPED" and st["reason"] == "priming complete"
+    assert b.hal.emitted - s0 == round(200_000 * 1000 / 71256)
