@@ -89,6 +89,8 @@ class Controller:
             d.reserve()
             self.save()
         d.feed(self.clock, self.therapy.rate)
+        if d.wake is None and self.therapy.rate(self.clock.now)[0] == 0:
+            d.rest()
         self.watch_reservoir()
         if self.dirty:
             self.save()

@@ -23,6 +23,7 @@ class Delivery:
         self.floor_nl = 0  # persisted lower bound: motor may not go below it
         self.delivered_nl = 0  # lifetime, at base_steps
         self.wake = None
+        self.energised = False
 
     def _used_nl(self, steps):
         # rounded up: the account may only err towards an emptier reservoir
@@ -59,6 +60,13 @@ class Delivery:
         floor = self.reservoir_nl() - self.reserve_nl
         self.floor_nl = floor if floor > 0 else 0
 
+    def rest(self):
+        """De-energise the driver while nothing is to be delivered (no heat, no
+        holding current; the lead screw cannot be back-driven)."""
+        if self.energised and self.hal.step_pending() == 0:
+            self.hal.driver_enable(False)
+            self.energised = False
+
     def halt(self, now, rate):
         """Stop the motor now; the programme up to `now` is settled under `rate`."""
         self.hal.step_stop()
@@ -74,4 +82,7 @@ class Delivery:
                 self.wake = self.planner.wake
                 return
             start, count, interval = seg
+            if not self.energised:
+                self.hal.driver_enable(True)
+                self.energised = True
             self.hal.step_queue(clock.tick_at(start), count, interval)

@@ -1,0 +1,120 @@
+"""Physical plant: stepper motor, lead screw, syringe plunger and reservoir.
+
+Ground truth is computed here in floating point from the mechanics, on purpose
+independently of the firmware's integer picolitre arithmetic, so the two can be
+compared. Counters are integers (microsteps); volumes are derived from them so
+they do not accumulate float rounding over a long run.
+"""
+
+import math
+
+# Where the refill needle tip is. Issue 4 lets the rig move it.
+NEEDLE_OUT = "out"
+NEEDLE_SEPTUM = "septum"
+NEEDLE_POCKET = "pocket"
+NEEDLE_POSITIONS = (NEEDLE_OUT, NEEDLE_SEPTUM, NEEDLE_POCKET)
+
+
+def true_ul_per_microstep(mech):
+    """Exact volume one microstep displaces, in microlitres (1 uL = 1e9 um^3)."""
+    bore_um = mech["syringe_id_um"]
+    area_um2 = math.pi * bore_um * bore_um / 4.0
+    travel_um = mech["lead_um"] / (mech["steps_per_rev"] * mech["microsteps"])
+    return area_um2 * travel_um / 1e9
+
+
+class Plant:
+    """Syringe driven by the stepper. Pulses only move it while the driver is
+    enabled; once the reservoir is empty the plunger is at its stop and further
+    pulses are lost (the motor stalls)."""
+
+    def __init__(self, mech, reservoir_ul=None, error_ppm=0):
+        self.mech = dict(mech)
+        self.ul_per_microstep = true_ul_per_microstep(mech)
+        self.um_per_microstep = mech["lead_um"] / (mech["steps_per_rev"] * mech["microsteps"])
+        self.capacity_ul = mech["capacity_nl"] / 1000.0
+        self.driver_enabled = False
+        self.pulses = 0  # every STEP pulse received, moved or not
+        self.microsteps = 0  # microsteps the plunger actually moved
+        self.lost_pulses = 0  # pulses while enabled that could not move it
+        self.needle = NEEDLE_OUT
+        self.forced_stall = False  # fault injection (issue 5)
+        self.occluded = False  # fault injection (issue 5)
+        # Delivered volume is a sum of spans of constant error factor, so a
+        # factor change mid-run does not rewrite the past.
+        self._error_ppm = error_ppm
+        self._span_start_steps = 0
+        self._span_base_ul = 0.0
+        self._initial_reservoir_ul = self.capacity_ul if reservoir_ul is None else reservoir_ul
+
+    # -- error factor ------------------------------------------------------
+    @property
+    def error_ppm(self):
+        return self._error_ppm
+
+    @error_ppm.setter
+    def error_ppm(self, ppm):
+        self._span_base_ul = self.delivered_ul
+        self._span_start_steps = self.microsteps
+        self._error_ppm = ppm
+
+    def _ul_per_step_delivered(self):
+        return self.ul_per_microstep * (1.0 + self._error_ppm / 1e6)
+
+    # -- state ---------------------------------------------------------------
+    @property
+    def delivered_ul(self):
+        return (
+            self._span_base_ul
+            + (self.microsteps - self._span_start_steps) * self._ul_per_step_delivered()
+        )
+
+    @property
+    def reservoir_ul(self):
+        return max(0.0, self._initial_reservoir_ul - self.delivered_ul)
+
+    @property
+    def plunger_um(self):
+        return self.microsteps * self.um_per_microstep
+
+    @property
+    def at_end(self):
+        # Less than one more microstep's volume left: the plunger is at its stop.
+        return self.reservoir_ul < self._ul_per_step_delivered() * (1 - 1e-9)
+
+    @property
+    def stalled(self):
+        return self.forced_stall or self.occluded or self.at_end
+
+    # -- motion --------------------------------------------------------------
+    def _movable(self, n):
+        """How many of `n` enabled pulses can move the plunger before the reservoir is empty."""
+        if self.forced_stall or self.occluded:
+            return 0
+        left = self.reservoir_ul / self._ul_per_step_delivered()
+        return min(n, max(0, math.floor(left + 1e-9)))
+
+    def pulse(self, n):
+        """Receive `n` STEP pulses; returns how many moved the plunger."""
+        self.pulses += n
+        if not self.driver_enabled or n <= 0:
+            return 0
+        moved = self._movable(n)
+        self.microsteps += moved
+        self.lost_pulses += n - moved
+        return moved
+
+    def truth(self):
+        return {
+            "pulses": self.pulses,
+            "microsteps": self.microsteps,
+            "lost_pulses": self.lost_pulses,
+            "delivered_ul": self.delivered_ul,
+            "plunger_um": self.plunger_um,
+            "reservoir_ul": self.reservoir_ul,
+            "ul_per_microstep": self.ul_per_microstep,
+            "error_ppm": self._error_ppm,
+            "driver_enabled": self.driver_enabled,
+            "stalled": self.stalled,
+            "needle": self.needle,
+        }

@@ -1,0 +1,208 @@
+"""Rig control channel: JSON lines over TCP on 127.0.0.1 (docs/rig.md).
+
+Each request is one JSON object per line with "cmd" and an optional "id"; each
+response echoes "id" and carries "ok". Commands live in a dispatch table so
+later issues (needle placement, faults, torn writes, watchdog hang) add entries
+without touching the transport.
+"""
+
+import json
+import math
+import socketserver
+import threading
+from typing import cast
+
+from .errors import SimError
+
+RIG_PROTOCOL = 1
+MAX_LINE = 64 * 1024
+DEFAULT_ADVANCE_TIMEOUT_S = 60.0
+
+
+class Rig:
+    """Parses requests and runs commands against a Simulator."""
+
+    def __init__(self, sim):
+        self.sim = sim
+        self._lock = threading.Lock()  # one command at a time keeps runs reproducible
+        self.commands = {
+            "hello": self.cmd_hello,
+            "now": self.cmd_now,
+            "advance": self.cmd_advance,
+            "speed": self.cmd_speed,
+            "truth": self.cmd_truth,
+            "mcu": self.cmd_mcu,
+            "power_cycle": self.cmd_power_cycle,
+            "shutdown": self.cmd_shutdown,
+        }
+        # Answered without waiting for a long-running command (an advance) to end.
+        self.unlocked = {"hello", "shutdown"}
+        # Run once the successful response has been sent.
+        self.after_reply = {"shutdown": sim.request_stop}
+
+    def handle_line(self, line):
+        """One request line (bytes) -> (response dict, callable to run after replying or None)."""
+        try:
+            request = json.loads(line)
+        except (ValueError, UnicodeDecodeError) as exc:
+            return _error(None, "E_JSON", f"request is not valid JSON: {exc}"), None
+        response = self.handle(request)
+        after = self.after_reply.get(request.get("cmd")) if response["ok"] else None
+        return response, after
+
+    def handle(self, request):
+        """One decoded request -> response dict."""
+        if not isinstance(request, dict):
+            return _error(None, "E_REQUEST", "request must be a JSON object")
+        rid = request.get("id")
+        cmd = request.get("cmd")
+        if not isinstance(cmd, str):
+            return _error(rid, "E_REQUEST", 'request needs a string "cmd"')
+        handler = self.commands.get(cmd)
+        if handler is None:
+            return _error(
+                rid,
+                "E_UNKNOWN_CMD",
+                f"unknown cmd {cmd!r} (have: {', '.join(sorted(self.commands))})",
+            )
+        try:
+            if cmd in self.unlocked:
+                data = handler(request)
+            else:
+                with self._lock:
+                    data = handler(request)
+        except SimError as exc:
+            return _error(rid, exc.code, exc.message)
+        response = {"id": rid, "ok": True}
+        response.update(data)
+        return response
+
+    # -- commands ----------------------------------------------------------------
+    def cmd_hello(self, req):
+        sim = self.sim
+        return {
+            "sim": "pump-sim",
+            "version": sim.version,
+            "rig_protocol": RIG_PROTOCOL,
+            "board": sim.hal.board,
+            "caps": list(sim.hal.caps),
+            "runtime": sim.runtime.name,
+            "pty": sim.pty_path,
+            "mode": sim.machine.mode(),
+            "speed": sim.machine.speed,
+            "commands": sorted(self.commands),
+        }
+
+    def cmd_now(self, req):
+        return self.sim.now()
+
+    def cmd_advance(self, req):
+        ms = _int_arg(req, "ms", low=0)
+        timeout_s = _number_arg(req, "timeout_s", DEFAULT_ADVANCE_TIMEOUT_S)
+        self.sim.advance(ms, timeout_s=timeout_s)
+        return self.sim.now()
+
+    def cmd_speed(self, req):
+        speed = req.get("speed")
+        if speed != "stepped":
+            speed = _number_arg(req, "speed", None)
+            if speed is None:
+                raise SimError("E_ARG", 'speed must be a positive number or "stepped"')
+        self.sim.set_speed(None if speed == "stepped" else speed)
+        return {"mode": self.sim.machine.mode(), "speed": self.sim.machine.speed}
+
+    def cmd_truth(self, req):
+        return self.sim.truth()
+
+    def cmd_mcu(self, req):
+        return self.sim.mcu()
+
+    def cmd_power_cycle(self, req):
+        self.sim.power_cycle()
+        return self.sim.mcu()
+
+    def cmd_shutdown(self, req):
+        return {}  # the stop itself runs after the reply (after_reply)
+
+
+def _error(rid, code, message):
+    return {"id": rid, "ok": False, "error": {"code": code, "message": message}}
+
+
+def _int_arg(req, key, low=None):
+    value = req.get(key)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise SimError("E_ARG", f"{key} must be an integer")
+    if low is not None and value < low:
+        raise SimError("E_ARG", f"{key} must be >= {low}")
+    return value
+
+
+def _number_arg(req, key, default):
+    """A positive finite number, or `default` if absent."""
+    if key not in req:
+        return default
+    value = req[key]
+    if (
+        isinstance(value, bool)
+        or not isinstance(value, (int, float))
+        or not math.isfinite(value)
+        or value <= 0
+    ):
+        raise SimError("E_ARG", f"{key} must be a positive number")
+    return value
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    def handle(self):
+        rig = cast(RigServer, self.server).rig
+        while True:
+            line = self.rfile.readline(MAX_LINE + 1)
+            if not line:
+                return
+            after = None
+            if len(line) > MAX_LINE and not line.endswith(b"\n"):
+                while line and not line.endswith(b"\n"):  # discard the rest of it
+                    line = self.rfile.readline(MAX_LINE + 1)
+                response = _error(None, "E_TOO_LONG", f"request line longer than {MAX_LINE} bytes")
+            elif not line.strip():
+                continue
+            else:
+                response, after = rig.handle_line(line)
+            try:
+                self.wfile.write(json.dumps(response).encode() + b"\n")
+                self.wfile.flush()
+            except OSError:
+                return
+            if after is not None:
+                after()
+
+
+class RigServer(socketserver.ThreadingTCPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(self, rig, port=0):
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.rig = rig
+        # A short poll interval keeps stop() quick; idle polling costs nothing measurable.
+        self._thread = threading.Thread(
+            target=self.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="pump-sim-rig",
+            daemon=True,
+        )
+
+    @property
+    def address(self):
+        host, port = self.server_address[:2]
+        return f"{host}:{port}"
+
+    def start(self):
+        self._thread.start()
+
+    def stop(self):
+        if self._thread.is_alive():
+            self.shutdown()
+            self._thread.join(timeout=5)
+        self.server_close()
