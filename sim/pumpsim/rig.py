@@ -13,10 +13,12 @@ import threading
 from typing import cast
 
 from .errors import SimError
+from .plant import NEEDLE_POSITIONS
 
 RIG_PROTOCOL = 1
 MAX_LINE = 64 * 1024
 DEFAULT_ADVANCE_TIMEOUT_S = 60.0
+
 
 
 class Rig:
@@ -33,6 +35,7 @@ class Rig:
             "truth": self.cmd_truth,
             "mcu": self.cmd_mcu,
             "power_cycle": self.cmd_power_cycle,
+            "needle": self.cmd_needle,
             "shutdown": self.cmd_shutdown,
         }
         # Answered without waiting for a long-running command (an advance) to end.
@@ -120,6 +123,16 @@ class Rig:
     def cmd_power_cycle(self, req):
         self.sim.power_cycle()
         return self.sim.mcu()
+
+    def cmd_needle(self, req):
+        at = req.get("at")
+        if at not in NEEDLE_POSITIONS:
+            raise SimError("E_ARG", f"at must be one of {', '.join(NEEDLE_POSITIONS)}")
+        machine = self.sim.machine
+        with machine.cond:
+            machine.sync()
+            self.sim.plant.needle = at
+        return {"needle": at}
 
     def cmd_shutdown(self, req):
         return {}  # the stop itself runs after the reply (after_reply)
