@@ -10,6 +10,7 @@ import time
 
 import pytest
 import serial
+
 from pumphost.wire import crc16
 
 

@@ -34,7 +34,10 @@ class PumpError(PumpHostError):
     """The device answered ERR: it refused the request and changed nothing."""
 
     def __init__(self, code: str, message: str, fields: dict[str, str]):
-        super().__init__(f"device refused: {code}: {message}" if message else code)
+        # The extra fields name the rule and its value (rule=, limit=, retries_left=).
+        extra = " ".join(f"{key}={value}" for key, value in fields.items())
+        text = f"device refused: {code}: {message}" if message else code
+        super().__init__(f"{text} ({extra})" if extra else text)
         self.code = code
         self.message = message
         self.fields = fields
@@ -46,3 +49,11 @@ class ProtocolError(PumpHostError):
 
 class IncompatibleDevice(ProtocolError):
     """The device speaks a protocol major version this host does not know."""
+
+
+class Declined(PumpHostError):
+    """The technician answered no to a confirmation; the change was cancelled."""
+
+
+class Interrupted(PumpHostError):
+    """Ctrl-C during a change; the message says what was done to undo it."""

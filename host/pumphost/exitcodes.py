@@ -4,6 +4,8 @@ from enum import IntEnum
 
 from pumphost.errors import (
     BadInput,
+    Declined,
+    Interrupted,
     PortUnavailable,
     ProtocolError,
     PumpError,
@@ -18,6 +20,7 @@ class ExitCode(IntEnum):
     PORT_UNAVAILABLE = 3
     NO_ANSWER = 4
     PROTOCOL = 5
+    DECLINED = 6  # answered no at a confirmation: the change was cancelled
     INTERRUPTED = 130  # the shell convention for Ctrl-C (128 + SIGINT)
 
 
@@ -27,6 +30,8 @@ _BY_ERROR = (
     (PortUnavailable, ExitCode.PORT_UNAVAILABLE),
     (PumpTimeout, ExitCode.NO_ANSWER),
     (ProtocolError, ExitCode.PROTOCOL),
+    (Declined, ExitCode.DECLINED),
+    (Interrupted, ExitCode.INTERRUPTED),
 )
 
 

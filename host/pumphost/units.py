@@ -4,8 +4,10 @@ Parsing is exact (integer decimal arithmetic, never binary floats): "3.1mL" is
 3100000 nL, not 3099999. A dose typed in mg is refused, never converted: mg where
 mcg was meant is a thousandfold overdose, the error this tool exists to prevent.
 
-Device units (docs/protocol.md): doses ng/day, concentrations mcg/mL, volumes nL,
-durations ms.
+Device units (docs/protocol.md): doses ng and ng/day, concentrations mcg/mL,
+volumes nL, durations ms. The `wire_*` functions write a parsed quantity back in
+the protocol's own spelling, so the device receives exactly the value the host
+checked, whatever spacing or case the person typed.
 """
 
 import re
@@ -67,6 +69,15 @@ def parse_daily_dose(text: str) -> int:
     return _exact(number, NG_PER_MCG, text, "ng/day")
 
 
+def parse_dose(text: str) -> int:
+    """'50mcg' -> 50000 (ng): a single dose, such as a bolus."""
+    number, unit = _split(text, "50mcg")
+    _refuse_milligrams(unit, "a dose")
+    if unit.lower() != "mcg":
+        raise BadInput("E_UNITS", f"a dose must be in mcg, not {unit!r}")
+    return _exact(number, NG_PER_MCG, text, "ng")
+
+
 def parse_concentration(text: str) -> int:
     """'500mcg/mL' -> 500 (mcg/mL; labelled strengths are whole numbers)."""
     number, unit = _split(text, "500mcg/mL")
@@ -94,6 +105,46 @@ def parse_duration(text: str) -> int:
     return _exact(number, scale, text, "ms")
 
 
+def parse_time_of_day(text: str) -> int:
+    """'06:30' -> 390 (minutes after midnight on the device clock)."""
+    hours, colon, minutes = text.strip().partition(":")
+    if not (colon and len(hours) == 2 and len(minutes) == 2 and (hours + minutes).isdigit()):
+        raise BadInput("E_VALUE", f"{text!r} is not a time of day HH:MM (e.g. 06:30)")
+    if int(hours) > 23 or int(minutes) > 59:
+        raise BadInput("E_RANGE", f"time of day {text!r} does not exist")
+    return int(hours) * 60 + int(minutes)
+
+
+def _plain(value: Decimal) -> str:
+    """A decimal without exponent or trailing zeros: 3.100 -> '3.1', 1E+2 -> '100'."""
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def wire_daily_dose(ng_per_day: int) -> str:
+    return f"{_plain(daily_dose_mcg(ng_per_day))}mcg/day"
+
+
+def wire_dose(ng: int) -> str:
+    return f"{_plain(dose_mcg(ng))}mcg"
+
+
+def wire_concentration(mcg_per_ml: int) -> str:
+    return f"{mcg_per_ml}mcg/mL"
+
+
+def wire_volume(nl: int) -> str:
+    return f"{_plain(volume_ml(nl))}mL"
+
+
+def wire_duration(ms: int) -> str:
+    return f"{_plain(Decimal(ms) / MS_PER_S)}s"
+
+
+def wire_time_of_day(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
 def _decimal_text(value: Decimal, places: int, rounding: str = ROUND_HALF_EVEN) -> str:
     """Fixed `places` decimals, then trailing zeros dropped: 3.100 -> '3.1', 2.000 -> '2'."""
     text = f"{value.quantize(Decimal(1).scaleb(-places), rounding=rounding):f}"
@@ -102,6 +153,10 @@ def _decimal_text(value: Decimal, places: int, rounding: str = ROUND_HALF_EVEN) 
 
 def volume_ml(nl: int) -> Decimal:
     return Decimal(nl) / NL_PER_ML
+
+
+def dose_mcg(ng: int) -> Decimal:
+    return Decimal(ng) / NG_PER_MCG
 
 
 def daily_dose_mcg(ng_per_day: int) -> Decimal:
@@ -119,6 +174,10 @@ def format_volume(nl: int) -> str:
 
 def format_daily_dose(ng_per_day: int) -> str:
     return f"{_decimal_text(daily_dose_mcg(ng_per_day), 3)} mcg/day"
+
+
+def format_dose(ng: int) -> str:
+    return f"{_decimal_text(dose_mcg(ng), 3)} mcg"
 
 
 def format_concentration(mcg_per_ml: int) -> str:
@@ -139,3 +198,25 @@ def format_duration(ms: int) -> str:
         if ms >= scale:
             return f"{_decimal_text(Decimal(ms) / scale, 3)} {unit}"
     return f"{ms} ms"
+
+
+def format_rate(nl_per_day: int) -> str:
+    """A volume rate in both units technicians use: '0.3 mL/day (12.5 uL/h)'."""
+    return f"{format_daily_rate(nl_per_day)} ({format_hourly_rate(nl_per_day)})"
+
+
+def rate_nl_per_day(nl: int, over_ms: int) -> int:
+    """The rate that delivers `nl` in `over_ms`, to the nearest nL/day."""
+    return (2 * nl * 86_400_000 + over_ms) // (2 * over_ms)
+
+
+def format_time_left(seconds: int) -> str:
+    """Whole days, hours and minutes: 93784 -> '1 d 2 h 3 min'."""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    parts = [f"{days} d"] if days else []
+    if days or hours:
+        parts.append(f"{hours} h")
+    parts.append(f"{minutes} min")
+    return " ".join(parts)

@@ -20,7 +20,6 @@ MAX_LINE = 64 * 1024
 DEFAULT_ADVANCE_TIMEOUT_S = 60.0
 
 
-
 class Rig:
     """Parses requests and runs commands against a Simulator."""
 
