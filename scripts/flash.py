@@ -109,7 +109,7 @@ def commands(port, files):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--port", help="serial port of the board, e.g. /dev/ttyACM0")
     parser.add_argument("--board", default="pico", help="board module or alias (default pico)")
     parser.add_argument(

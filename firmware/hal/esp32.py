@@ -105,7 +105,8 @@ class Esp32Hal(McuHal):
         wait_us = timeout_ms * 1000
         now = time.ticks_us()
         if self._chunk:
-            end = time.ticks_add(self._chunk_first, (self._chunk - 1) * self._chunk_period)
+            span = (self._chunk - 1) * self._chunk_period
+            end = time.ticks_add(self._chunk_first, span)  # pyright: ignore[reportArgumentType]
             wait_us = min(wait_us, time.ticks_diff(end, now) + self._high + 20)
         elif self._segs:
             wait_us = min(wait_us, time.ticks_diff(self._segs[0][_NEXT], now) - LEAD_US // 2)
@@ -139,7 +140,7 @@ class Esp32Hal(McuHal):
         lead = time.ticks_diff(seg[_NEXT], now)
         if lead > LEAD_US:
             return
-        waking = time.ticks_diff(self.ready_at, now)
+        waking = time.ticks_diff(self.ready_at, now)  # pyright: ignore
         if 0 < waking <= self._wake_us and waking > lead:
             lead = waking
         lead = min(max(lead, 1), _PULSE_MAX)  # 0 would end the RMT sequence

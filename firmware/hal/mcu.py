@@ -34,7 +34,7 @@ def load_board(default):
     """The board module named by /board_select.py (written by scripts/flash.py),
     or `default` when the device was flashed without one."""
     try:
-        import board_select
+        import board_select  # pyright: ignore[reportMissingImports]  (written at flash time)
 
         name = board_select.BOARD_MODULE
     except ImportError:

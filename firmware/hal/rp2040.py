@@ -145,7 +145,8 @@ class Rp2040Hal(McuHal):
         now = time.ticks_us()
         if self._in_flight:
             i = self._u_head
-            end = time.ticks_add(self._u_first[i], (self._u_count[i] - 1) * self._u_period[i])
+            span = (self._u_count[i] - 1) * self._u_period[i]
+            end = time.ticks_add(self._u_first[i], span)  # pyright: ignore[reportArgumentType]
             wait_us = min(wait_us, time.ticks_diff(end, now) + self._high + 3)
         seg = self._next_unhanded()
         if seg is not None and self._in_flight < _IN_FLIGHT_MAX:
@@ -212,13 +213,13 @@ class Rp2040Hal(McuHal):
             # Anchor the model after put(): the PIO cannot have started later, so
             # modelled edges are never earlier than real ones.
             if chained:
-                first = time.ticks_add(self._hw_end, gap + self._chain_ovh)
+                first = time.ticks_add(self._hw_end, gap + self._chain_ovh)  # pyright: ignore
             else:
                 first = time.ticks_add(time.ticks_us(), gap + step_pio.START_OVERHEAD)
             i = (self._u_head + self._in_flight) % _RING
             self._u_count[i] = count
             self._u_period[i] = period
-            self._u_first[i] = first
+            self._u_first[i] = first  # pyright: ignore
             self._in_flight += 1
             self._hw_end = time.ticks_add(first, (count - 1) * period)
             seg[_HANDED] += count

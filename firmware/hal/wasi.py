@@ -1,0 +1,130 @@
+# HAL (docs/hal.md) for the MicroPython VM on the desktop: the WASI build of
+# MicroPython that `pump-sim --runtime micropython` runs under wasmtime. That VM
+# has no peripherals, so every member of the contract is forwarded to the
+# simulator's SimHAL through the embedding's `host.call(name, payload)` bridge;
+# sim/pumpsim/halbridge.py is the other end.
+#
+# Wire format, both ways JSON: the payload is the list of arguments; the reply
+# is a one-element list holding the result, or {"exc": name, "args": [...]} when
+# the SimHAL method raised an ordinary exception, re-raised here so the firmware
+# sees what it would see under CPython. JSON has no bytes, so bytes cross as hex
+# strings. A power cut never comes back as a reply: the host aborts the whole VM
+# inside the call, as a real MCU stops at whatever instruction it was on.
+import binascii
+import json
+
+import host  # pyright: ignore[reportMissingImports]  (built into the WASI VM only)
+
+# Exceptions a SimHAL call can raise that the firmware may handle; anything
+# else reaches the firmware as RuntimeError, which it treats as a crash.
+_EXCEPTIONS = {"OSError": OSError, "ValueError": ValueError, "TypeError": TypeError}
+
+
+def _call(name, payload):
+    reply = json.loads(host.call(name, payload))
+    if isinstance(reply, dict):
+        raise _EXCEPTIONS.get(reply["exc"], RuntimeError)(*reply["args"])
+    return reply[0]
+
+
+def _hex(data):
+    if isinstance(data, str):
+        data = data.encode()
+    return binascii.hexlify(data).decode()
+
+
+def _bytes(text):
+    return binascii.unhexlify(text) if text else b""
+
+
+class WasiHal:
+    def __init__(self):
+        # Identity never changes while the board runs: fetch it once.
+        ident = _call("identity", "[]")
+        self.board = ident["board"]
+        self.mechanics = ident["mechanics"]
+        self.caps = tuple(ident["caps"])
+
+    # identity
+    def reset_cause(self):
+        return _call("reset_cause", "[]")
+
+    # time
+    def ticks_ms(self):
+        return _call("ticks_ms", "[]")
+
+    def ticks_us(self):
+        return _call("ticks_us", "[]")
+
+    def ticks_diff(self, a, b):
+        return _call("ticks_diff", json.dumps((a, b)))
+
+    def ticks_add(self, t, d):
+        return _call("ticks_add", json.dumps((t, d)))
+
+    def rtc_s(self):
+        return _call("rtc_s", "[]")
+
+    def set_rtc_s(self, s):
+        _call("set_rtc_s", json.dumps((s,)))
+
+    # step generator
+    def step_queue(self, start_us, count, interval_us):
+        return _call("step_queue", json.dumps((start_us, count, interval_us)))
+
+    def step_pending(self):
+        return _call("step_pending", "[]")
+
+    def step_count(self):
+        return _call("step_count", "[]")
+
+    def step_stop(self):
+        _call("step_stop", "[]")
+
+    def driver_enable(self, on):
+        _call("driver_enable", json.dumps((bool(on),)))
+
+    # serial line
+    def serial_read(self):
+        return _bytes(_call("serial_read", "[]"))
+
+    def serial_write(self, data):
+        _call("serial_write", json.dumps((_hex(data),)))
+
+    # waiting
+    def idle(self, timeout_ms):
+        _call("idle", json.dumps((timeout_ms,)))
+
+    # persistent storage
+    def fs_read(self, name):
+        data = _call("fs_read", json.dumps((name,)))
+        return None if data is None else _bytes(data)
+
+    def fs_write(self, name, data):
+        _call("fs_write", json.dumps((name, _hex(data))))
+
+    def fs_append(self, name, data):
+        _call("fs_append", json.dumps((name, _hex(data))))
+
+    def fs_rename(self, src, dst):
+        _call("fs_rename", json.dumps((src, dst)))
+
+    def fs_remove(self, name):
+        _call("fs_remove", json.dumps((name,)))
+
+    # watchdog and inputs
+    def wdt_feed(self):
+        _call("wdt_feed", "[]")
+
+    def needle_present(self):
+        return _call("needle_present", "[]")
+
+    def stalled(self):
+        return _call("stalled", "[]")
+
+    def provision_gate(self):
+        return _call("provision_gate", "[]")
+
+
+def make_hal():
+    return WasiHal()
