@@ -125,7 +125,8 @@ def cmd_program(ctl, rid, words, args):
         only(args, ("steps", "conc", "override"))
         steps = _parse_flex(need(args, "steps"))
     prog = therapy.make_program(kind, conc, steps)
-    ctl.check_program(prog, args)
+    override = args.get("override", "")
+    increase = ctl.check_program(prog, override)
     state_after = ctl.state_after_program(prog)
 
     def apply():
@@ -134,9 +135,13 @@ def cmd_program(ctl, rid, words, args):
             if state_after == "RUNNING" and ctl.therapy.state != "RUNNING":
                 ctl.set_state("RUNNING", "programme confirmed after concentration change")
         ctl.change(mutate)
-        ctl.program_applied(prog)
+        ctl.program_applied(prog, increase, override)
 
-    propose(ctl, rid, "PROGRAM", _program_review(prog, state_after), apply)
+    review = _program_review(prog, state_after)
+    review.append(("dose_increase", 1 if increase else 0))
+    if override:
+        review.append(("override", override))
+    propose(ctl, rid, "PROGRAM", review, apply)
 
 
 def cmd_bolus(ctl, rid, words, args):
@@ -159,6 +164,7 @@ def cmd_bolus(ctl, rid, words, args):
         def mutate():
             now = ctl.clock.now
             ctl.therapy.bolus = {"ng": dose, "nl": nl, "start": now, "end": now + over * 1000}
+            ctl.therapy.boluses = ctl.therapy.boluses[-7:] + [ctl.clock.rtc()]
         ctl.change(mutate)
         ctl.log_event("BOLUS", [("dose_ng", dose), ("volume_nl", nl), ("over_ms", over)])
 

@@ -194,13 +194,22 @@ class Controller:
         self.push("EVENT", [("event", kind)] + pairs)
 
     # ---- checks used by the command handlers -------------------------------
-    def check_program(self, prog, args):
-        limits.check_concentration(self.limits, prog["conc"])
+    def check_program(self, prog, override):
+        """Dose limits and titration; returns True if the programme raises the dose."""
+        lim = self.limits
+        limits.check_concentration(lim, prog["conc"])
         for step in prog["steps"]:
-            limits.check_daily(self.limits, step[1])
+            limits.check_daily(lim, step[1])
+            limits.check_rate(lim, step[2])
+        t = self.therapy
+        old = therapy.daily_totals(t.program)[0] if t.program is not None else None
+        new = therapy.daily_totals(prog)[0]
+        return limits.check_titration(lim, old, new, self.clock.rtc(), t.started_rtc,
+                                      t.last_increase_rtc, override)
 
     def check_bolus(self, ng, over_ms):
         limits.check_bolus(self.limits, ng, over_ms)
+        limits.check_bolus_history(self.limits, self.therapy.boluses, self.clock.rtc())
 
     def check_concentration(self, conc):
         limits.check_concentration(self.limits, conc)
@@ -233,7 +242,11 @@ class Controller:
             return "RUNNING"
         return self.therapy.state
 
-    def program_applied(self, prog):
+    def program_applied(self, prog, increase, override):
+        if increase:
+            self.therapy.last_increase_rtc = self.clock.rtc()
+        if override:
+            self.log_event("TITRATION_OVERRIDE", [("reason", override)])
         self.alarms.clear("CONC_MISMATCH")
         ng, nl = therapy.daily_totals(prog)
         self.log_event("PROGRAM", [("kind", prog["kind"]), ("conc", prog["conc"]),
@@ -288,6 +301,8 @@ class Controller:
             "state": t.state,
             "reason": t.reason,
             "started_rtc": t.started_rtc,
+            "last_increase_rtc": t.last_increase_rtc,
+            "boluses": t.boluses,
             "reservoir": self.reservoir,
             "reservoir_nl": self.delivery.floor_nl,
             "delivered_nl": self.delivery.delivered_total_nl(),
@@ -314,6 +329,8 @@ class Controller:
         t.state = snap["state"]
         t.reason = snap["reason"]
         t.started_rtc = snap["started_rtc"]
+        t.last_increase_rtc = snap["last_increase_rtc"]
+        t.boluses = snap["boluses"]
         self.reservoir = snap["reservoir"]
         self.alarms.restore(snap["alarms"])
         # the persisted floor is the lowest volume the motor was allowed to reach

@@ -8,7 +8,7 @@ class ProtocolError(Exception):
     """A refusal with a stable code; raised anywhere a request is judged."""
 
     def __init__(self, code, msg, extra=None):
-        Exception.__init__(self, msg)
+        super().__init__(msg)  # MicroPython has no Exception.__init__ to call directly
         self.code = code
         self.msg = msg
         self.extra = extra

@@ -78,6 +78,8 @@ class Therapy:
         self.day_base_us = 0  # wall-clock position in the day at controller time 0
         self.hold = False  # a refill holds delivery without changing the therapy
         self.started_rtc = 0  # when therapy first ran (titration rules count from it)
+        self.last_increase_rtc = 0  # last confirmed dose increase (one per 24 h)
+        self.boluses = []  # device-clock seconds of recent boluses (lockout, count)
 
     def basal_rate(self, t):
         """(num, den, until): basal microsteps per us at t, and when that changes."""
