@@ -25,15 +25,26 @@ Handler = Callable[[str | None, list[str], dict[str, str]], list[str]]
 
 STATUS_FIELDS = [
     ("state", "RUNNING"),
+    ("reason", "start"),
     ("program", "CONT"),
     ("reservoir_nl", "18453999"),
     ("capacity_nl", "20000000"),
     ("conc_mcg_ml", "500"),
+    ("prog_conc_mcg_ml", "500"),
     ("dose_ng_day", "150500"),
     ("rate_nl_day", "301000"),
     ("delivered_nl", "1546001"),
     ("ustep_pl", "2480"),
+    ("bolus_ng", "0"),
+    ("rtc_s", "1800000000"),
     ("alarms", "-"),
+    ("total_ng_day", "150500"),
+    ("total_nl_day", "301000"),
+    ("low_nl", "4000000"),
+    ("low_in_s", "4045727"),
+    ("empty_in_s", "5193861"),
+    ("low_alarm_rtc", "1804045727"),
+    ("filled_rtc", "1799000000"),
 ]
 
 

@@ -77,7 +77,8 @@ def check_bolus_history(limits, history, now_s):
                history[-1] + limits["bolus_lockout_ms"] // 1000)
     recent = [t for t in history if now_s - t < DAY_S]
     if len(recent) >= limits["max_boluses_24h"]:
-        refuse("max_boluses_24h", "bolus count for the last 24 h reached", limits["max_boluses_24h"])
+        refuse("max_boluses_24h", "bolus count for the last 24 h reached",
+               limits["max_boluses_24h"])
 
 
 def check_bolus(limits, ng, over_ms):

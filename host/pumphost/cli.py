@@ -33,12 +33,15 @@ exit codes:
   {ExitCode.PORT_UNAVAILABLE:<3} port missing, busy, not permitted, or lost
   {ExitCode.NO_ANSWER:<3} no answer from the device in time
   {ExitCode.PROTOCOL:<3} garbled answer, or a device speaking another protocol version
-  {ExitCode.INTERRUPTED:<3} interrupted (Ctrl-C)
+  {ExitCode.DECLINED:<3} answered no at a confirmation; CANCEL sent, nothing changed
+  {ExitCode.INTERRUPTED:<3} interrupted (Ctrl-C); a pending change was cancelled
 
 examples:
   pumpctl ports
   pumpctl status
   pumpctl --port /dev/ttyACM0 status --json
+  pumpctl program --dose 150mcg/day --conc 500mcg/mL
+  pumpctl refill --aspirated 3.1mL --add 18mL --conc 500mcg/mL --yes
   pumpctl <command> --help
 """
 

@@ -1,18 +1,31 @@
-"""Physical plant: stepper motor, lead screw, syringe plunger and reservoir.
+"""Physical plant: stepper motor, lead screw, syringe plunger, reservoir and the
+refill needle.
 
 Ground truth is computed here in floating point from the mechanics, on purpose
 independently of the firmware's integer picolitre arithmetic, so the two can be
 compared. Counters are integers (microsteps); volumes are derived from them so
 they do not accumulate float rounding over a long run.
+
+The reservoir is the syringe. Its contents fall with every microstep the
+plunger moves and change through the refill needle: in the reservoir septum it
+withdraws and adds drug; in the subcutaneous pocket it withdraws only a little
+tissue fluid, and what is injected there reaches the patient at once (a pocket
+fill, the refill error that kills).
 """
 
 import math
 
-# Where the refill needle tip is. Issue 4 lets the rig move it.
+from .errors import SimError
+
+# Where the refill needle tip is.
 NEEDLE_OUT = "out"
 NEEDLE_SEPTUM = "septum"
 NEEDLE_POCKET = "pocket"
 NEEDLE_POSITIONS = (NEEDLE_OUT, NEEDLE_SEPTUM, NEEDLE_POCKET)
+
+# What a syringe pulls out of the subcutaneous pocket: a little tissue fluid,
+# fixed so runs stay reproducible, and well under any refill tolerance.
+POCKET_FLUID_UL = 3.0
 
 
 def true_ul_per_microstep(mech):

@@ -2,13 +2,16 @@
 
 The simulator only needs `load()` (once, at start: fail early on a broken
 firmware directory) and `run(hal)` (once per boot; returns or raises when the
-MCU stops). The CPython runtime imports the files directly; issue 6 adds a
-MicroPython VM runtime here that forwards HAL calls over a bridge.
+MCU stops), and `stats()` for the rig's `mcu` command. The CPython runtime
+imports the files directly; the MicroPython runtime (mpvm.py) runs them on the
+MicroPython VM and forwards HAL calls over a bridge.
 """
 
 import importlib
 import sys
 from pathlib import Path
+
+from .mpvm import MicroPythonRuntime
 
 DEFAULT_FIRMWARE_DIR = Path(__file__).resolve().parents[2] / "firmware"
 
@@ -40,8 +43,11 @@ class CPythonRuntime:
             raise RuntimeError("runtime not loaded")
         self._main.run(hal)
 
+    def stats(self):
+        return {"runtime": self.name}
 
-RUNTIMES = {"cpython": CPythonRuntime}
+
+RUNTIMES = {"cpython": CPythonRuntime, "micropython": MicroPythonRuntime}
 
 
 def make_runtime(name, firmware_dir):

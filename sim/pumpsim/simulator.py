@@ -244,4 +244,5 @@ class Simulator:
                 "wdt_fed_us": machine.wdt_fed_us,
                 "serial_dropped": self.serial.dropped,
                 "now_us": self.clock.now_us,
+                "runtime": self.runtime.stats(),
             }
