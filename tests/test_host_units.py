@@ -4,6 +4,7 @@ from hypothesis import strategies as st
 
 from pumphost import units
 from pumphost.errors import BadInput
+from pumphost.schedule import FlexStep, parse_flex_schedule, wire_flex_steps
 
 
 @pytest.mark.parametrize(
@@ -105,3 +106,51 @@ def test_decimal_millilitres_parse_exactly(whole, fraction):
 @given(st.integers(min_value=0, max_value=10**6))
 def test_concentration_round_trips(mcg_per_ml):
     assert units.parse_concentration(units.format_concentration(mcg_per_ml)) == mcg_per_ml
+
+
+@pytest.mark.parametrize(
+    "parse, wire, text, on_the_wire",
+    [
+        (units.parse_daily_dose, units.wire_daily_dose, " 150.500 MCG/day", "150.5mcg/day"),
+        (units.parse_dose, units.wire_dose, "50mcg", "50mcg"),
+        (units.parse_dose, units.wire_dose, "0.001mcg", "0.001mcg"),
+        (units.parse_concentration, units.wire_concentration, "2000 mcg/ml", "2000mcg/mL"),
+        (units.parse_volume, units.wire_volume, "3.10 ML", "3.1mL"),
+        (units.parse_volume, units.wire_volume, "250uL", "0.25mL"),
+        (units.parse_volume, units.wire_volume, "100mL", "100mL"),
+        (units.parse_duration, units.wire_duration, "1.5min", "90s"),
+        (units.parse_duration, units.wire_duration, "0.25s", "0.25s"),
+    ],
+)
+def test_checked_quantities_go_out_in_the_protocol_spelling(parse, wire, text, on_the_wire):
+    assert wire(parse(text)) == on_the_wire
+
+
+@pytest.mark.parametrize(
+    "text, code", [("0.05mg", "E_UNITS"), ("50", "E_UNITS"), ("-5mcg", "E_VALUE")]
+)
+def test_bad_doses_are_refused_with_a_code(text, code):
+    with pytest.raises(BadInput) as caught:
+        units.parse_dose(text)
+    assert caught.value.code == code
+
+
+def test_flex_schedule_becomes_device_steps():
+    steps = parse_flex_schedule("00:00=100mcg/day, 06:30=150.5mcg/day")
+    assert steps == [FlexStep(0, 100_000), FlexStep(390, 150_500)]
+    assert wire_flex_steps(steps) == "00:00@100mcg/day,06:30@150.5mcg/day"
+
+
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        ("06:00@100mcg/day", "E_VALUE"),
+        ("6:00=100mcg/day", "E_VALUE"),
+        ("24:00=100mcg/day", "E_RANGE"),
+        ("06:00=0.1mg/day", "E_UNITS"),
+    ],
+)
+def test_bad_flex_schedules_are_refused_with_a_code(text, code):
+    with pytest.raises(BadInput) as caught:
+        parse_flex_schedule(text)
+    assert caught.value.code == code
