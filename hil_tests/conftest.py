@@ -6,13 +6,22 @@
     pytest hil_tests --dut auto --rig 192.168.1.20:7000
     pytest hil_tests --dut-trace trace.txt    # log all serial traffic (pyserial spy://)
 
-`pump` is a connected PumpClient; `rig` is the rig control channel (virtual time,
-ground truth, fault injection). Tests that need a rig carry @pytest.mark.rig and
-skip where the device under test has none. Each test gets its own simulator, so
-tests never depend on each other's state or order and are safe under xdist.
+`pump` is a connected PumpClient logged in as a technician (session.TechnicianPump:
+it logs in again when the session lapses); `pump_anon` is a connected client with
+no session, on the same provisioned pump. On the simulator the pump is provisioned
+through its provisioning gate with a fresh random key for each test; a board must
+have been provisioned with `pumpctl provision --role tech` from this user's
+account (tests needing a session skip otherwise). `rig` is the rig control
+channel (virtual time, ground truth, fault injection). Tests that need a rig
+carry @pytest.mark.rig and skip where the device under test has none. Each test
+gets its own simulator, so tests never depend on each other's state or order
+and are safe under xdist.
 """
 
+import secrets
+
 import pytest
+from session import TechnicianPump, board_key, provision_sim
 
 from pumphost.client import PumpClient
 from pumphost.ports import resolve_port
@@ -20,14 +29,26 @@ from pumphost.ports import resolve_port
 
 def pytest_addoption(parser):
     group = parser.getgroup("hil", "hardware-in-the-loop device under test")
-    group.addoption("--dut", default="sim",
-                    help="sim (default: a fresh simulator per test), auto, or a serial port/URL")
-    group.addoption("--dut-runtime", default="cpython", choices=("cpython", "micropython"),
-                    help="firmware runtime of the simulator")
-    group.addoption("--rig", default=None,
-                    help="HOST:PORT of a rig control channel for a real board")
-    group.addoption("--dut-trace", default=None, metavar="FILE",
-                    help="log every byte on the serial line to FILE (pyserial spy://)")
+    group.addoption(
+        "--dut",
+        default="sim",
+        help="sim (default: a fresh simulator per test), auto, or a serial port/URL",
+    )
+    group.addoption(
+        "--dut-runtime",
+        default="cpython",
+        choices=("cpython", "micropython"),
+        help="firmware runtime of the simulator",
+    )
+    group.addoption(
+        "--rig", default=None, help="HOST:PORT of a rig control channel for a real board"
+    )
+    group.addoption(
+        "--dut-trace",
+        default=None,
+        metavar="FILE",
+        help="log every byte on the serial line to FILE (pyserial spy://)",
+    )
 
 
 def pytest_configure(config):
@@ -51,7 +72,13 @@ def dut(request, tmp_path):
         return
     from pumpsim.simulator import Simulator
 
-    sim = Simulator(stepped=True, runtime=opt("--dut-runtime"), flash_dir=tmp_path / "flash")
+    # Started as a board is commissioned: with the provisioning gate held.
+    sim = Simulator(
+        stepped=True,
+        runtime=opt("--dut-runtime"),
+        flash_dir=tmp_path / "flash",
+        provision_gate=True,
+    )
     sim.start()
     try:
         yield Dut(sim.pty_path, sim.rig_address, sim)
@@ -70,13 +97,36 @@ def rig(request, dut):
     client.close()
 
 
+TIMEOUT_S = 10.0
+
+
 @pytest.fixture
-def pump(request, dut):
-    url = dut.port
+def tech_key(dut):
+    """The technician key of the device under test (provisioned here on a simulator)."""
+    if dut.sim is None:
+        key = board_key(dut.port, TIMEOUT_S)
+        if key is None:
+            pytest.skip("no technician key for this board: `pumpctl provision --role tech`")
+        return key
+    key = secrets.token_bytes(32)
+    provision_sim(dut, key, TIMEOUT_S)
+    return key
+
+
+def _url(request, dut):
     trace = request.config.getoption("--dut-trace")
-    if trace:
-        url = f"spy://{url}?file={trace}"
-    client = PumpClient(url, timeout=10.0)
+    return f"spy://{dut.port}?file={trace}" if trace else dut.port
+
+
+@pytest.fixture
+def pump(request, dut, tech_key):
+    client = TechnicianPump(_url(request, dut), tech_key, timeout=TIMEOUT_S)
     yield client
     client.close()
 
+
+@pytest.fixture
+def pump_anon(request, dut, tech_key):
+    client = PumpClient(_url(request, dut), timeout=TIMEOUT_S)
+    yield client
+    client.close()

@@ -6,6 +6,8 @@ run days of therapy in milliseconds and assert exact step counts. The simulator
 threads, pty or plant.
 """
 
+import hashlib
+import hmac
 import sys
 from pathlib import Path
 
@@ -17,12 +19,22 @@ from boards import sim as sim_board  # noqa: E402
 
 PERIOD = 1 << 30
 
+TECH_KEY = "5ec7e7" + "11" * 29  # the bench's technician key (test only)
+ENG_KEY = "e9" * 32
+
+
+def auth_mac(key_hex, device_id, nonce, role, user):
+    """The login MAC of docs/security.md, by CPython's hmac (not the firmware's)."""
+    msg = f"{device_id}|{nonce}|{role}|{user}".encode()
+    return hmac.new(bytes.fromhex(key_hex), msg, hashlib.sha256).hexdigest()
+
 
 class CoreHal:
     board = "core-test"
-    caps = ()
+    caps = ("provision_gate",)
 
-    def __init__(self, start_rtc=1_800_000_000, tick0=PERIOD - 5_000_000):
+    def __init__(self, start_rtc=1_800_000_000, tick0=PERIOD - 5_000_000, gate_held=False):
+        self.gate_held = gate_held  # the provisioning switch; firmware reads it at boot
         self.mechanics = dict(sim_board.MECHANICS)
         self.now_us = 0
         self.tick0 = tick0  # ticks start near the wrap so wrap bugs show at once
@@ -124,6 +136,9 @@ class CoreHal:
     def wdt_feed(self):
         self.feeds += 1
 
+    def provision_gate(self):
+        return self.gate_held
+
     def idle(self, timeout_ms):
         """Advance to the earlier of the timeout and the next segment's end."""
         target = self.now_us + timeout_ms * 1000
@@ -135,21 +150,51 @@ class CoreHal:
 
 
 class Bench:
-    """Runs a Controller on a CoreHal, typing lines and advancing virtual time."""
+    """Runs a Controller on a CoreHal, typing lines and advancing virtual time.
 
-    def __init__(self, hal=None):
+    By default the bench is a technician at a provisioned pump: the flash holds
+    TECH_KEY (as if provisioned earlier) and every request is preceded by a login
+    whenever no session is live (at start, after a reboot, after idling), so
+    tests of everything but access control need not think about it. Pass
+    `login=False` for a bare pump and an anonymous line.
+    """
+
+    def __init__(self, hal=None, login=True):
         from pump.app import make_controller
+        from pump.store import RecordStore
 
         self.hal = hal or CoreHal()
+        self.relogin = login
+        if login and RecordStore(self.hal, "keys").load()[0] is None:
+            RecordStore(self.hal, "keys").save({"tech": TECH_KEY})
         self.ctl = make_controller(self.hal)
         self.ctl.poll()
         self.hal.tx.clear()
 
     def send(self, line):
+        if self.relogin and not self.session_live():
+            self.login()
+        return self.type(line)
+
+    def type(self, line):
+        """One line on the serial port, as is; returns the device's lines."""
         self.hal.tx.clear()
         self.hal.rx += line.encode() + b"\n"
         self.ctl.poll()
         return self.replies()
+
+    def session_live(self):
+        acc = self.ctl.access
+        s = acc.session
+        return s is not None and self.ctl.clock.now - s["last"] < acc.idle_us
+
+    def login(self, role="tech", user="bench", key=TECH_KEY):
+        """AUTH CHALLENGE/RESPONSE with the MAC computed by CPython's hmac."""
+        challenge = fields(self.type("AUTH CHALLENGE")[-1])
+        mac = auth_mac(key, challenge["id"], challenge["nonce"], role, user)
+        reply = self.type(f"AUTH RESPONSE role={role} user={user} mac={mac}")
+        assert reply[-1].split(" ")[0] == "OK", reply
+        return fields(reply[-1])
 
     def replies(self):
         lines = bytes(self.hal.tx).decode().split("\r\n")

@@ -16,7 +16,8 @@ def test_rows_match_step_times_and_plant_truth(tmp_path):
     path = tmp_path / "delivery.csv"
     log = DeliveryLog(path)
     clock = VirtualClock()
-    plant = Plant(load_mechanics(DEFAULT_FIRMWARE_DIR))
+    mech = load_mechanics(DEFAULT_FIRMWARE_DIR)
+    plant = Plant(mech, reservoir_ul=mech["capacity_nl"] / 1000)  # a full syringe
     machine = Machine(clock, plant, Flash(tmp_path / "flash"), stepped=True, delivery_log=log)
     hal = SimHAL(machine, serial=None, mechanics=plant.mech)
     hal.driver_enable(True)

@@ -18,6 +18,7 @@ MECH = load_mechanics(DEFAULT_FIRMWARE_DIR)
 
 def start_sim(tmp_path, source=ECHO, name="fw", **kw):
     kw.setdefault("stepped", True)
+    kw.setdefault("reservoir_ul", MECH["capacity_nl"] / 1000)  # the fakes never refill
     fw = write_firmware(tmp_path / name, source)
     return Simulator(fw, mechanics=MECH, **kw).start()
 
@@ -176,3 +177,40 @@ def test_shutdown_stops_the_simulator_after_replying(tmp_path):
         assert client.call("shutdown")["ok"]
     assert s.stopped.wait(10)
     assert not info.exists()
+
+
+def test_refill_needle_commands_through_the_channel(tmp_path):
+    s = start_sim(tmp_path, reservoir_ul=2_500.0)
+    try:
+        with RigClient(s.rig_address) as rig:
+            with pytest.raises(RigCommandError) as err:
+                rig.call("aspirate", ul=100)
+            assert err.value.code == "E_NEEDLE"
+            rig.call("needle", at="septum")
+            r = rig.call("aspirate", ul=10_000)
+            assert r["aspirated_ul"] == 2_500.0 and r["reservoir_ul"] == 0.0
+            r = rig.call("inject", ul=18_000, conc_mcg_ml=500)
+            assert r["event"] == "inject" and r["reservoir_ul"] == 18_000.0
+            with pytest.raises(RigCommandError) as err:
+                rig.call("inject", ul=2_001, conc_mcg_ml=500)
+            assert err.value.code == "E_OVERFILL"
+            assert rig.call("needle", at="pocket")["present"] is False
+            assert s.hal.needle_present() is False
+            r = rig.call("needle_detect", stuck=True)
+            assert r["stuck"] is True and r["present"] is True
+            assert s.hal.needle_present() is True  # a failed input: only the volume tells
+            r = rig.call("inject", ul=1_000, conc_mcg_ml=2000)
+            assert r["event"] == "pocket_fill" and r["pocket_fill_mcg"] == 2_000.0
+            truth = rig.call("truth")
+            assert truth["reservoir_ul"] == 18_000.0 and truth["pocket_fill_ul"] == 1_000.0
+            assert [e["event"] for e in truth["events"]] == ["aspirate", "inject", "pocket_fill"]
+            for bad in ({"ul": 0}, {"ul": "1"}, {"ul": 5, "conc_mcg_ml": -1}):
+                with pytest.raises(RigCommandError) as err:
+                    rig.call("inject", **{"conc_mcg_ml": 500, **bad})
+                assert err.value.code == "E_ARG"
+            assert rig.call("plant_error", ppm=-30_000)["error_ppm"] == -30_000
+            assert rig.call("truth")["error_ppm"] == -30_000
+            with pytest.raises(RigCommandError):
+                rig.call("plant_error", ppm=2_000_000)
+    finally:
+        s.stop()

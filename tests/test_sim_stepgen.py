@@ -19,7 +19,8 @@ from pumpsim.stepgen import QUEUE_DEPTH
 @pytest.fixture
 def rig(tmp_path):
     clock = VirtualClock()
-    plant = Plant(load_mechanics(DEFAULT_FIRMWARE_DIR))
+    mech = load_mechanics(DEFAULT_FIRMWARE_DIR)
+    plant = Plant(mech, reservoir_ul=mech["capacity_nl"] / 1000)  # a full syringe
     machine = Machine(clock, plant, Flash(tmp_path / "flash"), stepped=True)
     hal = SimHAL(machine, serial=None, mechanics=plant.mech)
     hal.driver_enable(True)

@@ -9,8 +9,8 @@ from corehal import fields
 DAY_US = 86_400_000_000
 
 
-def filled(conc=500, vol="18mL"):
-    b = corehal.Bench()
+def filled(conc=500, vol="18mL", hal=None):
+    b = corehal.Bench(hal)
     b.ok("REFILL BEGIN")
     b.ok("REFILL ASPIRATED vol=0mL probe=2mL back=2mL")
     b.confirm(f"REFILL FILL vol={vol} conc={conc}mcg/mL conc2={conc}mcg/mL")
@@ -143,3 +143,18 @@ def test_priming_delivers_its_volume_then_stops():
     st = b.ok("STATUS")
     assert st["state"] == "STOPPED" and st["reason"] == "priming complete"
     assert b.hal.emitted - s0 == round(200_000 * 1000 / 71256)
+
+
+def test_refill_abort_voids_the_pending_fill_review():
+    b = filled()
+    b.ok("REFILL BEGIN")
+    b.ok("REFILL ASPIRATED vol=18mL")
+    token = b.ok("REFILL FILL vol=10mL conc=500mcg/mL conc2=500mcg/mL")["token"]
+    b.ok("REFILL ABORT")
+    assert err(b, "CONFIRM token=" + token)["code"] == "E_TOKEN"
+    assert b.ok("STATUS")["reservoir_nl"] == "18000000"
+
+
+def test_clock_set_takes_a_real_unix_time():
+    b = filled()
+    assert b.ok("CLOCK SET rtc_s=1795677243")["rtc_s"] == "1795677243"

@@ -15,8 +15,9 @@ import json
 
 import host  # pyright: ignore[reportMissingImports]  (built into the WASI VM only)
 
-# Exceptions a SimHAL call can raise that the firmware may handle; anything
-# else reaches the firmware as RuntimeError, which it treats as a crash.
+# Exceptions a SimHAL call can raise that the firmware may handle (the same list
+# as sim/pumpsim/halbridge.py); anything else reaches the firmware as
+# RuntimeError, which it treats as a crash.
 _EXCEPTIONS = {"OSError": OSError, "ValueError": ValueError, "TypeError": TypeError}
 
 

@@ -49,7 +49,8 @@ def cmd_cancel(ctl, rid, words, args):
 def cmd_version(ctl, rid, words, args):
     only(args, ())
     ctl.send("OK", rid, [("proto", ctl.PROTO_VERSION), ("fw", ctl.FW_VERSION),
-                         ("board", ctl.hal.board), ("caps", ",".join(ctl.hal.caps) or "-")])
+                         ("board", ctl.hal.board), ("caps", ",".join(ctl.hal.caps) or "-"),
+                         ("id", ctl.access.device_id)])
 
 
 def status_pairs(ctl):
@@ -234,6 +235,11 @@ def cmd_stop(ctl, rid, words, args):
     _run_change(ctl, rid, words, args, "STOP", ("RUNNING", "PAUSED", "PRIMING"), "STOPPED", True)
 
 
+def cmd_reset(ctl, rid, words, args):
+    """Leave FAULT after the technician has found why the monitor tripped."""
+    _run_change(ctl, rid, words, args, "RESET", ("FAULT",), "STOPPED", True)
+
+
 def cmd_alarms(ctl, rid, words, args):
     only(args, ())
     for a in ctl.alarms.active:
@@ -252,6 +258,26 @@ def cmd_ack(ctl, rid, words, args):
     ctl.log_event("ACK", [("id", a["id"]), ("code", a["code"])])
     ctl.dirty = True
     ctl.send("OK", rid, ctl.alarms.describe(a))
+
+
+LOG_PAGE_MAX = 200
+
+
+def cmd_log(ctl, rid, words, args):
+    """Event log export, oldest first, one ROW per entry; page with since=next."""
+    words_exactly(words, 1, "LOG [since=<seq>] [from=<rtc_s>] [to=<rtc_s>] [limit=<n>]")
+    only(args, ("since", "from", "to", "limit"))
+    since = units.decimal(args.get("since", "0"), 0)
+    first = units.decimal(args.get("from", "0"), 0)
+    last = units.decimal(args["to"], 0) if "to" in args else 1 << 62
+    limit = units.decimal(args.get("limit", "100"), 0)
+    if not 1 <= limit <= LOG_PAGE_MAX:
+        raise ProtocolError("E_RANGE", "limit must be 1-%d" % LOG_PAGE_MAX)
+    entries = ctl.log.read(since, last, first, limit)
+    for seq, rtc, kind, fields in entries:
+        ctl.send("ROW", rid, [("seq", seq), ("rtc", rtc), ("event", kind)] + list(fields.items()))
+    nxt = entries[-1][0] + 1 if entries else since
+    ctl.send("OK", rid, [("n", len(entries)), ("next", nxt), ("last_seq", ctl.log.seq - 1)])
 
 
 def cmd_clock(ctl, rid, words, args):
@@ -283,9 +309,11 @@ HANDLERS = {
     "STOP": cmd_stop,
     "PAUSE": cmd_pause,
     "RESUME": cmd_resume,
+    "RESET": cmd_reset,
     "CONFIRM": cmd_confirm,
     "CANCEL": cmd_cancel,
     "ALARMS": cmd_alarms,
     "ACK": cmd_ack,
     "CLOCK": cmd_clock,
+    "LOG": cmd_log,
 }

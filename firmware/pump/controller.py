@@ -2,11 +2,13 @@
 # persistence kept consistent. One Controller per pump and no module-level state,
 # so a reboot is simply a new Controller on the same HAL.
 from pump import limits, lineio, mechanics, request, therapy
+from pump.access import Access
 from pump.alarms import Alarms
 from pump.clock import Clock
 from pump.delivery import Delivery
 from pump.eventlog import EventLog
 from pump.forecast import ms_until_used
+from pump.monitor import CHECK_MS, DeliveryMonitor
 from pump.request import ProtocolError
 from pump.store import RecordStore
 from pump.therapy import Therapy
@@ -33,8 +35,10 @@ class Controller:
         self.therapy = Therapy(ustep)
         self.therapy.day_base_us = self.clock.day_base_us()
         self.delivery = Delivery(hal, ustep, RESERVE_NL)
+        self.monitor = DeliveryMonitor(ustep, 0, hal.step_count())
         self.reservoir = {"capacity_nl": self.mech["capacity_nl"], "conc": 0, "filled_rtc": 0}
         self.state_store = RecordStore(hal, "state")
+        self.access = Access(self)  # keys, sessions, lockout (docs/security.md)
         self.refill = None
         self.pending = None  # two-phase change awaiting CONFIRM
         self.dirty = False
@@ -55,12 +59,19 @@ class Controller:
             fn = self.handlers.get(words[0])
             if fn is None:
                 raise ProtocolError("E_VERB", "unknown command %s" % words[0])
+            self.access.require(words)  # E_AUTH unless the session may do this
             fn(self, rid, words, args)
         except ProtocolError as e:
             pairs = [("code", e.code), ("msg", e.msg)]
             if e.extra:
                 pairs.extend(e.extra)
             self.send("ERR", rid if rid is not None else e.rid, pairs)
+        except Exception as e:  # noqa: BLE001 - a handler bug must not stop the loop
+            # Two-phase changes mutate only in CONFIRM, after validation, so a
+            # failing handler has almost always changed nothing; say so honestly.
+            self.log_event("INTERNAL_ERROR", [("error", repr(e))])
+            self.send("ERR", rid, [("code", "E_INTERNAL"),
+                                   ("msg", "internal error, logged; check STATUS")])
 
     def read_serial(self):
         data = self.hal.serial_read()
@@ -82,6 +93,9 @@ class Controller:
     # ---- the loop ----------------------------------------------------------
     def poll(self):
         self.clock.update()
+        self.monitor.advance(self.clock.now, self.therapy)
+        if self.monitor.over_delivering(self.hal.step_count()):
+            self.over_delivery()
         self.read_serial()
         self.housekeeping()
         d = self.delivery
@@ -89,8 +103,14 @@ class Controller:
             d.reserve()
             self.save()
         d.feed(self.clock, self.therapy.rate)
-        if d.wake is None and self.therapy.rate(self.clock.now)[0] == 0:
+        if self.hal.step_pending() == 0:
             d.rest()
+        if "stall_detect" in self.hal.caps:
+            # a stall input only means something while the motor is driven
+            if d.energised and self.hal.stalled():
+                self.alarms.raise_("STALL", self.clock.rtc(), "stall or occlusion reported")
+            else:
+                self.alarms.clear("STALL")
         self.watch_reservoir()
         if self.dirty:
             self.save()
@@ -105,6 +125,11 @@ class Controller:
                      self.pending and self.pending["expires"]):
             if when and (wake is None or when < wake):
                 wake = when
+        if self.hal.step_pending():
+            # the monitor watches an energised driver at least this often
+            check = now + CHECK_MS * 1000
+            if wake is None or check < wake:
+                wake = check
         if wake is None:
             return MAX_WAKE_MS
         ms = (wake - now + 999) // 1000
@@ -119,6 +144,7 @@ class Controller:
             # the finished bolus still shapes A(t) behind the planner's anchor:
             # fold it in before forgetting it (the future is unchanged, no halt)
             self.delivery.planner.settle(now, t.rate)
+            self.monitor.advance(now, t)
             self.log_event("BOLUS_DONE", [("dose_ng", t.bolus["ng"])])
             t.bolus = None
             self.dirty = True
@@ -155,11 +181,30 @@ class Controller:
             self.change(lambda: self.set_state("STOPPED", "reservoir empty"))
 
     # ---- therapy state -----------------------------------------------------
+    def over_delivery(self):
+        """Independent monitor tripped: stop, cut the driver, hold for a technician."""
+        excess = self.monitor.excess_nl(self.hal.step_count())
+
+        def mutate():
+            self.therapy.bolus = None
+            self.therapy.prime = None
+            self.therapy.state = "FAULT"
+            self.therapy.reason = "over-delivery %d nL: technician reset required" % excess
+        self.change(mutate)
+        self.delivery.rest()
+        self.hal.driver_enable(False)
+        self.alarms.raise_("OVER_DELIVERY", self.clock.rtc(), "excess %d nL" % excess)
+        self.log_event("OVER_DELIVERY", [("excess_nl", excess)])
+        # what was emitted is what the prescription is now measured from
+        self.monitor.restart(self.clock.now, self.hal.step_count())
+        self.save()
+
     def state_name(self):
         return "REFILL" if self.refill is not None else self.therapy.state
 
     def change(self, mutate):
         """Apply a therapy change at this instant: settle the programme, mutate, replan."""
+        self.monitor.advance(self.clock.now, self.therapy)
         self.delivery.halt(self.clock.now, self.therapy.rate)
         mutate()
         self.dirty = True
@@ -290,6 +335,8 @@ class Controller:
         def mutate():
             self.refill = None
             self.therapy.hold = False
+            if self.pending is not None and self.pending["change"] == "REFILL":
+                self.pending = None  # a FILL review must not outlive its procedure
         self.change(mutate)
         self.log_event("REFILL_END", [("how", how)])
 

@@ -7,7 +7,10 @@
 # microstep) lower than the truth, and never higher.
 from pump.planner import Planner
 
-HORIZON_US = 60000000  # plan at most a minute ahead: ticks stay far from their wrap
+# Segments are handed to the HAL only shortly before they start, so the driver
+# can rest (de-energised) between slow basal steps and is energised only while
+# it has work: the monitor then only needs to watch those stretches closely.
+QUEUE_LEAD_US = 50000
 QUEUE_DEPTH = 2
 
 
@@ -61,8 +64,8 @@ class Delivery:
         self.floor_nl = floor if floor > 0 else 0
 
     def rest(self):
-        """De-energise the driver while nothing is to be delivered (no heat, no
-        holding current; the lead screw cannot be back-driven)."""
+        """De-energise the driver while it has nothing queued (no heat, no holding
+        current; the lead screw cannot be back-driven)."""
         if self.energised and self.hal.step_pending() == 0:
             self.hal.driver_enable(False)
             self.energised = False
@@ -77,9 +80,10 @@ class Delivery:
         """Keep the HAL's segment queue full; `self.wake` says when to look again."""
         self.wake = None
         while self.hal.step_pending() < QUEUE_DEPTH:
-            seg = self.planner.next_segment(clock.now, rate, HORIZON_US, self._allowance())
+            seg = self.planner.next_segment(clock.now, rate, QUEUE_LEAD_US, self._allowance())
             if seg is None:
-                self.wake = self.planner.wake
+                if self.planner.wake is not None:
+                    self.wake = self.planner.wake - QUEUE_LEAD_US
                 return
             start, count, interval = seg
             if not self.energised:

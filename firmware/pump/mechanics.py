@@ -66,9 +66,12 @@ def resolve(cfg):
 
 
 def ustep_pl(m):
-    """Volume displaced by one microstep, in picolitres, rounded to nearest."""
+    """Volume displaced by one microstep, in picolitres, rounded up.
+
+    Rounded up so the reservoir account (volume minus steps x this) can only err
+    towards an emptier reservoir, never a fuller one."""
     d = m["syringe_id_um"]
     # um^3 per microstep = pi * d^2 / 4 * lead / (steps * microsteps); 1 pL = 1000 um^3
     num = _PI_NUM * d * d * m["lead_um"]
     den = _PI_DEN * 4 * m["steps_per_rev"] * m["microsteps"] * 1000
-    return (2 * num + den) // (2 * den)
+    return (num + den - 1) // den

@@ -16,7 +16,7 @@ def decimal(text, scale):
                 raise ProtocolError("E_VALUE", "expected a plain decimal number, got %r" % text)
     if len(frac) > scale:
         raise ProtocolError("E_VALUE", "%r has more decimals than the device resolves" % text)
-    if len(whole) > 9:
+    if len(whole) > 10:  # Unix seconds have ten digits
         raise ProtocolError("E_RANGE", "%r is too large" % text)
     return int(whole or "0") * 10**scale + int((frac + "000000000")[:scale] or "0")
 

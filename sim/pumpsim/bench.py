@@ -26,8 +26,14 @@ def run(delivery_log):
     with tempfile.TemporaryDirectory(prefix="pump-sim-bench-") as tmp:
         fw = write_firmware(Path(tmp) / "fw", basal_source())
         log = str(Path(tmp) / "delivery.csv") if delivery_log else None
+        mech = load_mechanics(DEFAULT_FIRMWARE_DIR)
+        # The stand-in firmware never refills: start with a full syringe.
         sim = Simulator(
-            fw, stepped=True, mechanics=load_mechanics(DEFAULT_FIRMWARE_DIR), delivery_log=log
+            fw,
+            stepped=True,
+            mechanics=mech,
+            delivery_log=log,
+            reservoir_ul=mech["capacity_nl"] / 1000,
         )
         with sim:
             sim.advance(0)

@@ -7,7 +7,6 @@ PowerLoss and the firmware stops there.
 """
 
 from . import clock as _clock
-from .plant import NEEDLE_SEPTUM
 
 CAPS = ("rig", "needle_detect", "stall_detect", "occlusion_detect", "provision_gate")
 
@@ -26,7 +25,8 @@ class SimHAL:
         self.mechanics = mechanics  # the board file's MECHANICS dict
         self._m = machine
         self._serial = serial
-        self._provision_gate = provision_gate
+        # The provisioning switch; the firmware reads it at boot (rig: provision_gate).
+        self.gate_held = provision_gate
 
     # -- identity --------------------------------------------------------------
     def reset_cause(self):
@@ -158,7 +158,7 @@ class SimHAL:
 
     def needle_present(self):
         self._m.check()
-        return self._m.plant.needle == NEEDLE_SEPTUM
+        return self._m.plant.needle_detected
 
     def stalled(self):
         m = self._m
@@ -168,4 +168,4 @@ class SimHAL:
 
     def provision_gate(self):
         self._m.check()
-        return self._provision_gate
+        return self.gate_held

@@ -39,18 +39,27 @@ def true_ul_per_microstep(mech):
 class Plant:
     """Syringe driven by the stepper. Pulses only move it while the driver is
     enabled; once the reservoir is empty the plunger is at its stop and further
-    pulses are lost (the motor stalls)."""
+    pulses are lost (the motor stalls).
+
+    The reservoir starts empty, as a pump leaves the factory; `reservoir_ul`
+    starts it holding that much (of unknown concentration, 0)."""
 
     def __init__(self, mech, reservoir_ul=None, error_ppm=0):
         self.mech = dict(mech)
         self.ul_per_microstep = true_ul_per_microstep(mech)
         self.um_per_microstep = mech["lead_um"] / (mech["steps_per_rev"] * mech["microsteps"])
         self.capacity_ul = mech["capacity_nl"] / 1000.0
+        start_ul = 0.0 if reservoir_ul is None else float(reservoir_ul)
+        if not 0.0 <= start_ul <= self.capacity_ul:
+            raise ValueError(f"reservoir_ul must be 0-{self.capacity_ul:g}")
         self.driver_enabled = False
         self.pulses = 0  # every STEP pulse received, moved or not
         self.microsteps = 0  # microsteps the plunger actually moved
         self.lost_pulses = 0  # pulses while enabled that could not move it
         self.needle = NEEDLE_OUT
+        # Fault injection: the needle-detect input stuck at "present", so only
+        # the volume check can catch a needle in the pocket.
+        self.detect_stuck = False
         self.forced_stall = False  # fault injection (issue 5)
         self.occluded = False  # fault injection (issue 5)
         # Delivered volume is a sum of spans of constant error factor, so a
@@ -58,7 +67,13 @@ class Plant:
         self._error_ppm = error_ppm
         self._span_start_steps = 0
         self._span_base_ul = 0.0
-        self._initial_reservoir_ul = self.capacity_ul if reservoir_ul is None else reservoir_ul
+        # Contents = stock - delivered: the needle moves the stock, the motor
+        # moves delivered, and neither has to rewrite the other.
+        self._stock_ul = start_ul
+        self.conc_mcg_ml = 0.0  # of the reservoir's (well mixed) contents; 0: unknown
+        self.pocket_fill_ul = 0.0
+        self.pocket_fill_mcg = 0.0
+        self.events = []  # every aspiration and injection, in order
 
     # -- error factor ------------------------------------------------------
     @property
@@ -84,11 +99,24 @@ class Plant:
 
     @property
     def reservoir_ul(self):
-        return max(0.0, self._initial_reservoir_ul - self.delivered_ul)
+        return max(0.0, self._stock_ul - self.delivered_ul)
+
+    def _set_contents(self, ul):
+        self._stock_ul = self.delivered_ul + ul
 
     @property
     def plunger_um(self):
-        return self.microsteps * self.um_per_microstep
+        """Distance of the plunger from its full position (0: full reservoir;
+        capacity / bore area: at its stop, empty). Filling pushes it back, so it
+        follows the contents through the mechanics' nominal bore, not the motor's
+        travel."""
+        ul_per_um = self.ul_per_microstep / self.um_per_microstep
+        return (self.capacity_ul - self.reservoir_ul) / ul_per_um
+
+    @property
+    def needle_detected(self):
+        """What the board's septum needle-detect input reads."""
+        return self.detect_stuck or self.needle == NEEDLE_SEPTUM
 
     @property
     def at_end(self):
@@ -117,6 +145,55 @@ class Plant:
         self.lost_pulses += n - moved
         return moved
 
+    # -- the refill needle ---------------------------------------------------------
+    def _needle_in(self):
+        if self.needle == NEEDLE_OUT:
+            raise SimError("E_NEEDLE", "the refill needle is out: place it first (needle)")
+
+    def aspirate(self, ul, now_us):
+        """Pull up to `ul` through the needle; returns the volume that came out.
+        The septum gives the reservoir's contents, the pocket only tissue fluid."""
+        self._needle_in()
+        if self.needle == NEEDLE_SEPTUM:
+            got = min(ul, self.reservoir_ul)
+            self._set_contents(self.reservoir_ul - got)
+        else:
+            got = min(ul, POCKET_FLUID_UL)
+        self.events.append(
+            {"event": "aspirate", "needle": self.needle, "ul": got, "now_us": now_us}
+        )
+        return got
+
+    def inject(self, ul, conc_mcg_ml, now_us):
+        """Push `ul` of drug at `conc_mcg_ml` through the needle: into the reservoir
+        (refused beyond its capacity, nothing changes) or, from the pocket, into
+        the patient."""
+        self._needle_in()
+        event = {
+            "event": "inject",
+            "needle": self.needle,
+            "ul": ul,
+            "conc_mcg_ml": conc_mcg_ml,
+            "now_us": now_us,
+        }
+        if self.needle == NEEDLE_SEPTUM:
+            have = self.reservoir_ul
+            if have + ul > self.capacity_ul * (1 + 1e-9):
+                raise SimError(
+                    "E_OVERFILL",
+                    f"{ul:g} uL does not fit: the reservoir holds {have:.3f} of "
+                    f"{self.capacity_ul:g} uL",
+                )
+            self.conc_mcg_ml = (have * self.conc_mcg_ml + ul * conc_mcg_ml) / (have + ul)
+            self._set_contents(have + ul)
+        else:
+            event["event"] = "pocket_fill"
+            event["mcg"] = ul * conc_mcg_ml / 1000.0
+            self.pocket_fill_ul += ul
+            self.pocket_fill_mcg += event["mcg"]
+        self.events.append(event)
+        return event
+
     def truth(self):
         return {
             "pulses": self.pulses,
@@ -125,9 +202,14 @@ class Plant:
             "delivered_ul": self.delivered_ul,
             "plunger_um": self.plunger_um,
             "reservoir_ul": self.reservoir_ul,
+            "reservoir_conc_mcg_ml": self.conc_mcg_ml,
             "ul_per_microstep": self.ul_per_microstep,
             "error_ppm": self._error_ppm,
             "driver_enabled": self.driver_enabled,
             "stalled": self.stalled,
             "needle": self.needle,
+            "needle_detected": self.needle_detected,
+            "pocket_fill_ul": self.pocket_fill_ul,
+            "pocket_fill_mcg": self.pocket_fill_mcg,
+            "events": [dict(e) for e in self.events],
         }

@@ -18,6 +18,9 @@ from .plant import NEEDLE_POSITIONS
 RIG_PROTOCOL = 1
 MAX_LINE = 64 * 1024
 DEFAULT_ADVANCE_TIMEOUT_S = 60.0
+# plant_error bound: half as much or twice as much per microstep is already a
+# broken pump; beyond -100 % the plunger would suck fluid back.
+MAX_ERROR_PPM = 500_000
 
 
 class Rig:
@@ -35,6 +38,11 @@ class Rig:
             "mcu": self.cmd_mcu,
             "power_cycle": self.cmd_power_cycle,
             "needle": self.cmd_needle,
+            "provision_gate": self.cmd_provision_gate,
+            "needle_detect": self.cmd_needle_detect,
+            "aspirate": self.cmd_aspirate,
+            "inject": self.cmd_inject,
+            "plant_error": self.cmd_plant_error,
             "shutdown": self.cmd_shutdown,
         }
         # Answered without waiting for a long-running command (an advance) to end.
@@ -127,11 +135,81 @@ class Rig:
         at = req.get("at")
         if at not in NEEDLE_POSITIONS:
             raise SimError("E_ARG", f"at must be one of {', '.join(NEEDLE_POSITIONS)}")
+
+        def act(plant, now_us):
+            plant.needle = at
+            return {"needle": at, "present": plant.needle_detected}
+
+        return self._on_plant(act)
+
+    def _on_plant(self, act):
+        """Run `act(plant, now_us)` at the present instant, with the MCU held."""
         machine = self.sim.machine
         with machine.cond:
             machine.sync()
-            self.sim.plant.needle = at
-        return {"needle": at}
+            return act(self.sim.plant, self.sim.clock.now_us)
+
+    def cmd_needle_detect(self, req):
+        stuck = req.get("stuck")
+        if not isinstance(stuck, bool):
+            raise SimError("E_ARG", "stuck must be true or false")
+
+        def act(plant, now_us):
+            plant.detect_stuck = stuck
+            return {"stuck": stuck, "present": plant.needle_detected}
+
+        return self._on_plant(act)
+
+    def cmd_aspirate(self, req):
+        ul = _number_arg(req, "ul", None)
+        if ul is None:
+            raise SimError("E_ARG", "ul must be a positive number")
+
+        def act(plant, now_us):
+            got = plant.aspirate(ul, now_us)
+            return {"aspirated_ul": got, "needle": plant.needle, "reservoir_ul": plant.reservoir_ul}
+
+        return self._on_plant(act)
+
+    def cmd_inject(self, req):
+        ul = _number_arg(req, "ul", None)
+        conc = _number_arg(req, "conc_mcg_ml", None)
+        if ul is None or conc is None:
+            raise SimError("E_ARG", "ul and conc_mcg_ml must be positive numbers")
+
+        def act(plant, now_us):
+            event = plant.inject(ul, conc, now_us)
+            return {
+                "event": event["event"],
+                "needle": plant.needle,
+                "reservoir_ul": plant.reservoir_ul,
+                "reservoir_conc_mcg_ml": plant.conc_mcg_ml,
+                "pocket_fill_ul": plant.pocket_fill_ul,
+                "pocket_fill_mcg": plant.pocket_fill_mcg,
+            }
+
+        return self._on_plant(act)
+
+    def cmd_plant_error(self, req):
+        ppm = _int_arg(req, "ppm", low=-MAX_ERROR_PPM, high=MAX_ERROR_PPM)
+
+        def act(plant, now_us):
+            plant.error_ppm = ppm
+            return {"error_ppm": ppm}
+
+        return self._on_plant(act)
+
+    def cmd_provision_gate(self, req):
+        # The firmware reads the switch only at boot, as a board reads its jumper,
+        # so setting it is followed by a power cycle.
+        held = req.get("held")
+        if not isinstance(held, bool):
+            raise SimError("E_ARG", "held must be true or false")
+        self.sim.hal.gate_held = held
+        self.sim.power_cycle()
+        data = self.sim.mcu()
+        data["held"] = held
+        return data
 
     def cmd_shutdown(self, req):
         return {}  # the stop itself runs after the reply (after_reply)
@@ -141,12 +219,14 @@ def _error(rid, code, message):
     return {"id": rid, "ok": False, "error": {"code": code, "message": message}}
 
 
-def _int_arg(req, key, low=None):
+def _int_arg(req, key, low=None, high=None):
     value = req.get(key)
     if not isinstance(value, int) or isinstance(value, bool):
         raise SimError("E_ARG", f"{key} must be an integer")
     if low is not None and value < low:
         raise SimError("E_ARG", f"{key} must be >= {low}")
+    if high is not None and value > high:
+        raise SimError("E_ARG", f"{key} must be <= {high}")
     return value
 
 

