@@ -25,7 +25,7 @@ PYTEST_ARGS ?=
 # pytest-xdist workers; the suites are written to be safe under xdist.
 PYTEST_WORKERS ?= 2
 
-.PHONY: help setup test check demo bench flash repl clean
+.PHONY: help setup test check demo bench bench-accuracy flash repl clean hil-parallel campaigns hil-micropython
 
 help: ## List the targets
 	@echo "Targets (run from the repository root):"
@@ -51,13 +51,20 @@ $(SETUP_STAMP): pyproject.toml
 $(EMPTY_ENV):
 	mkdir -p $@
 
-test: check ## Run `check`, then the unit tests and the HIL suite on the simulator
-	@echo "== pytest: tests/ hil_tests/ on $(PYTEST_WORKERS) workers"; \
+test: check ## Run `check`, the unit tests, the HIL suite on the CPython and MicroPython runtimes
+	@echo "== pytest: tests/ hil_tests/ (CPython runtime) on $(PYTEST_WORKERS) workers"; \
 	$(PY) -m pytest -n $(PYTEST_WORKERS) -ra $(PYTEST_ARGS) tests hil_tests; rc=$$?; \
+	if [ $$rc -eq 0 ]; then \
+		echo "== pytest: hil_tests/ on the MicroPython VM (weeks-long tests: make hil-micropython)"; \
+		$(PY) -m pytest -n $(PYTEST_WORKERS) -ra -m "not long" --dut-runtime micropython \
+			$(PYTEST_ARGS) hil_tests; rc=$$?; fi; \
 	if [ $$rc -eq 5 ]; then echo "make test FAILED: pytest collected no tests" >&2; \
 	elif [ $$rc -ne 0 ]; then echo "make test FAILED: pytest exit code $$rc" >&2; \
 	else echo "make test: checks and tests passed"; fi; \
 	exit $$rc
+
+hil-micropython: setup ## The whole HIL suite on the MicroPython VM, weeks-long tests included
+	$(PY) -m pytest -n $(PYTEST_WORKERS) -ra --dut-runtime micropython $(PYTEST_ARGS) hil_tests
 
 check: setup ## Compile firmware with mpy-cross, lint with ruff, type-check with pyright
 	@failed=""; \
@@ -75,8 +82,24 @@ check: setup ## Compile firmware with mpy-cross, lint with ruff, type-check with
 demo: setup ## Start the simulator and walk a scripted therapy through pumpctl
 	$(PY) scripts/demo.py
 
-bench: setup ## Run the benchmarks and print the figures
+bench: setup ## Run the benchmarks: JSON on stdout, out/bench/report.html (docs/bench.md)
 	$(PY) scripts/bench.py
+
+bench-accuracy: setup ## Only the delivery accuracy benchmark (docs/accuracy.md)
+	$(VENV)/bin/pump-sim bench accuracy
+
+hil-parallel: setup ## Run the HIL suite under pytest-xdist, one simulator per test
+	$(PY) -m pytest -n auto -ra $(PYTEST_ARGS) hil_tests
+
+campaigns: setup ## Full campaigns: fuzz, 90-day soak on both runtimes, fleet, power cuts
+	@failed=""; \
+	$(PY) scripts/campaign_fuzz.py || failed="$$failed fuzz"; \
+	$(PY) scripts/campaign_soak.py || failed="$$failed soak"; \
+	$(PY) scripts/campaign_fleet.py || failed="$$failed fleet"; \
+	if [ -f scripts/campaign_powercut.py ]; then \
+		$(PY) scripts/campaign_powercut.py || failed="$$failed powercut"; fi; \
+	if [ -n "$$failed" ]; then echo "make campaigns FAILED:$$failed" >&2; exit 1; fi; \
+	echo "make campaigns: all passed; figures in out/campaigns/"
 
 flash: setup ## Compile and copy the firmware to a board: make flash PORT=/dev/ttyACM0 BOARD=pico
 	$(PY) scripts/flash.py --port $(PORT) --board $(BOARD)

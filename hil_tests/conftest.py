@@ -51,8 +51,22 @@ def pytest_addoption(parser):
     )
 
 
+# The MicroPython VM runs the firmware some 40x slower than CPython: fast-forwarded
+# weeks take minutes of wall time there.
+SLOW_S = 1800
+
+
 def pytest_configure(config):
     config.addinivalue_line("markers", "rig: needs a rig control channel (virtual time, truth)")
+    config.addinivalue_line(
+        "markers", "long: fast-forwards weeks of therapy (minutes on the MicroPython VM)"
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.getoption("--dut-runtime") == "micropython":
+        for item in items:
+            item.add_marker(pytest.mark.timeout(SLOW_S))
 
 
 class Dut:
@@ -92,7 +106,9 @@ def rig(request, dut):
         pytest.skip("the device under test has no rig control channel")
     from pumpsim.rigclient import RigClient
 
-    client = RigClient(dut.rig_address)
+    slow = request.config.getoption("--dut-runtime") == "micropython"
+    client = RigClient(dut.rig_address, timeout=SLOW_S if slow else 120.0,
+                       advance_timeout_s=SLOW_S if slow else None)
     yield client
     client.close()
 

@@ -19,6 +19,9 @@ from therapy import (
 
 from pumphost.errors import PumpError
 
+# weeks of fast-forwarded therapy: minutes on the MicroPython VM (see docs/hil.md)
+pytestmark = pytest.mark.long
+
 DAY_MS = 86_400_000
 DOSE, CONC = "800mcg/day", "500mcg/mL"
 NL_DAY = 1_600_000

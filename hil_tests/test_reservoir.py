@@ -5,6 +5,9 @@ alarm at the documented 4 mL and stops, empty, on the step the account allows.""
 import pytest
 from therapy import alarms, first_fill, raised, refill, start_continuous, status
 
+# weeks of fast-forwarded therapy: minutes on the MicroPython VM (see docs/hil.md)
+pytestmark = pytest.mark.long
+
 DAY_MS = 86_400_000
 LOW_NL = 4_000_000  # docs/protocol.md and firmware/pump/limits.py: low_reservoir_nl
 RESERVE_NL = 10_000  # firmware/pump/controller.py: the account's bound below the truth

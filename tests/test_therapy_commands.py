@@ -52,6 +52,7 @@ def test_unconfirmed_change_expires():
         ("PROGRAM CONT dose=150 conc=500mcg/mL", "E_UNITS"),
         ("PROGRAM CONT dose=150mcg/day conc=0.5mg/mL", "E_UNITS"),
         ("PROGRAM CONT dose=150mcg/day conc=750mcg/mL", "E_LIMIT"),
+        ("PROGRAM CONT dose=150mcg/day conc=000mcg/mL", "E_RANGE"),
         ("PROGRAM CONT dose=5000mcg/day conc=500mcg/mL", "E_LIMIT"),
         ("PROGRAM CONT dose=150mcg/day conc=2000mcg/mL", "E_STATE"),
         ("PROGRAM CONT dose=1e3mcg/day conc=500mcg/mL", "E_UNITS"),

@@ -12,6 +12,7 @@ import time
 # The watchdog bites this long after the last feed. The RP2040 hardware allows
 # at most 8388 ms; the control loop feeds it every iteration.
 WDT_TIMEOUT_MS = 5000
+WDT_SLICE_MS = 1000
 
 # Persistent records live here, apart from the firmware packages (/pump is the
 # core's code), so reflashing the firmware never touches therapy state.
@@ -102,6 +103,7 @@ class McuHal:
         # watchdog runs, so mpremote can stop main.py and copy files. Otherwise
         # 0x03 is an ordinary protocol byte and the watchdog guards the loop.
         self._wdt = None
+        self._fed = False
         if not self._provision:
             micropython.kbd_intr(-1)
             self._wdt = machine.WDT(timeout=WDT_TIMEOUT_MS)
@@ -160,8 +162,19 @@ class McuHal:
         """Block up to timeout_ms for a received byte. select.poll lets the port
         idle the CPU (WFE) while USB/UART keep running; machine.lightsleep would
         stop the USB clock and drop the CDC link, so it is not used."""
-        if timeout_ms > 0:
-            self._poll.poll(timeout_ms)
+        # The control loop may sleep up to a minute, far past the 5 s watchdog. A
+        # loop that fed the dog before going idle is healthy, so the sleep is
+        # sliced and the dog fed between slices; a loop that stopped feeding
+        # (hung elsewhere) gets no such help and is reset.
+        healthy = self._fed
+        self._fed = False
+        while timeout_ms > 0:
+            chunk = timeout_ms if timeout_ms < WDT_SLICE_MS else WDT_SLICE_MS
+            if self._poll.poll(chunk):
+                return
+            timeout_ms -= chunk
+            if healthy and self._wdt is not None:
+                self._wdt.feed()
 
     # storage
     def _path(self, name):
@@ -200,6 +213,7 @@ class McuHal:
 
     # watchdog and inputs
     def wdt_feed(self):
+        self._fed = True
         if self._wdt is not None:
             self._wdt.feed()
         if self._led is not None:

@@ -11,6 +11,7 @@
 # strings. A power cut never comes back as a reply: the host aborts the whole VM
 # inside the call, as a real MCU stops at whatever instruction it was on.
 import binascii
+import gc
 import json
 
 import host  # pyright: ignore[reportMissingImports]  (built into the WASI VM only)
@@ -39,12 +40,17 @@ def _bytes(text):
 
 
 class WasiHal:
-    def __init__(self):
+    def __init__(self, heap_sample_every=0):
         # Identity never changes while the board runs: fetch it once.
         ident = _call("identity", "[]")
         self.board = ident["board"]
         self.mechanics = ident["mechanics"]
         self.caps = tuple(ident["caps"])
+        # Resource bench (docs/bench.md): every Nth idle, the live heap. 0: off,
+        # so ordinary runs keep MicroPython's own collection timing.
+        self._heap_every = heap_sample_every
+        self._heap_countdown = 1  # the first idle after boot: imports done
+        self._heap_peak = 0
 
     # identity
     def reset_cause(self):
@@ -94,7 +100,29 @@ class WasiHal:
 
     # waiting
     def idle(self, timeout_ms):
+        # Automatic collection is off in this VM (see sim/pumpsim/mpvm.py): its
+        # collector misses pointers held in WebAssembly locals. Here, between
+        # loop iterations, nothing lives only in a local, so this is where the
+        # heap is collected, once it is half used.
+        if gc.mem_free() < gc.mem_alloc():
+            gc.collect()
+        if self._heap_every:
+            self._sample_heap()
         _call("idle", json.dumps((timeout_ms,)))
+
+    def _sample_heap(self):
+        # At idle the control loop's temporaries are dead: what survives a
+        # collection is the firmware's standing state (modules, bytecode,
+        # therapy state, buffers). Only a new peak crosses to the host.
+        self._heap_countdown -= 1
+        if self._heap_countdown > 0:
+            return
+        self._heap_countdown = self._heap_every
+        gc.collect()
+        live = gc.mem_alloc()
+        if live > self._heap_peak:
+            self._heap_peak = live
+            _call("heap", json.dumps((live, live + gc.mem_free())))
 
     # persistent storage
     def fs_read(self, name):
@@ -127,5 +155,5 @@ class WasiHal:
         return _call("provision_gate", "[]")
 
 
-def make_hal():
-    return WasiHal()
+def make_hal(heap_sample_every=0):
+    return WasiHal(heap_sample_every)

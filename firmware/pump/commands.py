@@ -70,6 +70,7 @@ def status_pairs(ctl):
         ("program", prog["kind"] if prog else "NONE"),
         ("reservoir_nl", max(d.reservoir_nl(), 0)),
         ("capacity_nl", res["capacity_nl"]),
+        ("uncertain_nl", res.get("uncertain_nl", 0)),
         ("conc_mcg_ml", res["conc"]),
         ("prog_conc_mcg_ml", prog["conc"] if prog else 0),
         ("dose_ng_day", dose),

@@ -1,7 +1,7 @@
 # The control loop: serial lines in, replies out; therapy, delivery, alarms and
 # persistence kept consistent. One Controller per pump and no module-level state,
 # so a reboot is simply a new Controller on the same HAL.
-from pump import limits, lineio, mechanics, request, therapy
+from pump import config_cmds, limits, lineio, mechanics, request, therapy
 from pump.access import Access
 from pump.alarms import Alarms
 from pump.clock import Clock
@@ -29,19 +29,27 @@ class Controller:
         self._faults = []
         self.alarms = Alarms(self.push)
         self.log = EventLog(hal)
-        self.limits = dict(limits.DEFAULTS)
-        self.mech = mechanics.resolve(hal.mechanics)
+        # engineer's configuration (CONFIG SET): limits and mechanics, else defaults
+        self.config_store = RecordStore(hal, "config")
+        self.limits, mech_cfg, self.config_status = config_cmds.restore(
+            self.config_store, hal.mechanics
+        )
+        self.mech = mechanics.resolve(mech_cfg)
         ustep = self.mech["ustep_pl"]
         self.therapy = Therapy(ustep)
         self.therapy.day_base_us = self.clock.day_base_us()
         self.delivery = Delivery(hal, ustep, RESERVE_NL)
         self.monitor = DeliveryMonitor(ustep, 0, hal.step_count())
-        self.reservoir = {"capacity_nl": self.mech["capacity_nl"], "conc": 0, "filled_rtc": 0}
+        # uncertain_nl: how much more than the account the reservoir may hold, grown
+        # by every restart's write-ahead loss and cleared by a fill
+        self.reservoir = {"capacity_nl": self.mech["capacity_nl"], "conc": 0, "filled_rtc": 0,
+                          "uncertain_nl": 0}
         self.state_store = RecordStore(hal, "state")
         self.access = Access(self)  # keys, sessions, lockout (docs/security.md)
         self.refill = None
         self.pending = None  # two-phase change awaiting CONFIRM
         self.dirty = False
+        self._watched = None
         self.boot()
 
     # ---- serial line -------------------------------------------------------
@@ -105,9 +113,10 @@ class Controller:
         d.feed(self.clock, self.therapy.rate)
         if self.hal.step_pending() == 0:
             d.rest()
-        if "stall_detect" in self.hal.caps:
-            # a stall input only means something while the motor is driven
-            if d.energised and self.hal.stalled():
+        if "stall_detect" in self.hal.caps and d.energised:
+            # a stall input only means something while the motor is driven: judge
+            # it then, and keep the verdict while the driver rests between steps
+            if self.hal.stalled():
                 self.alarms.raise_("STALL", self.clock.rtc(), "stall or occlusion reported")
             else:
                 self.alarms.clear("STALL")
@@ -164,6 +173,12 @@ class Controller:
         d = self.delivery
         a = self.alarms
         rtc = self.clock.rtc()
+        # nothing to re-judge unless a step moved, something changed or a minute
+        # passed (the refill-interval alarm runs on the clock)
+        mark = (self.hal.step_count(), self.state_store.seq, self.dirty, rtc // 60)
+        if mark == self._watched:
+            return
+        self._watched = mark
         left = d.reservoir_nl()
         if self.reservoir["conc"]:
             if left <= self.limits["low_reservoir_nl"]:
@@ -320,6 +335,7 @@ class Controller:
         prev_conc = self.reservoir["conc"]
         self.reservoir["conc"] = conc
         self.reservoir["filled_rtc"] = self.clock.rtc()
+        self.reservoir["uncertain_nl"] = 0
         self.delivery.set_reservoir(vol)
         self.refill = None
         self.therapy.hold = False
@@ -360,6 +376,15 @@ class Controller:
         self.state_store.save(self.snapshot())
         self.dirty = False
 
+    def config_alarm(self, rtc):
+        if self.config_status == "corrupt":
+            self.alarms.raise_(
+                "MEMORY",
+                rtc,
+                "configuration record failed its check: "
+                "board mechanics and default limits in force",
+            )
+
     def boot(self):
         snap, status = self.state_store.load()
         rtc = self.clock.rtc()
@@ -368,7 +393,8 @@ class Controller:
                 # no record survived: guess neither a reservoir nor a therapy
                 self.alarms.raise_("MEMORY", rtc, "both state copies failed their check")
             self.log_event("BOOT", [("cause", self.hal.reset_cause()), ("state", status)])
-            if status == "corrupt":
+            self.config_alarm(rtc)
+            if status == "corrupt" or self.config_status == "corrupt":
                 self.save()
             return
         t = self.therapy
@@ -379,7 +405,14 @@ class Controller:
         t.last_increase_rtc = snap["last_increase_rtc"]
         t.boluses = snap["boluses"]
         self.reservoir = snap["reservoir"]
+        # mechanics set by CONFIG take effect here; the account itself is in nL
+        self.reservoir["capacity_nl"] = self.mech["capacity_nl"]
+        # restarting from the persisted floor may forget up to one reservation
+        # (and a microstep of rounding) that is in fact still in the reservoir
+        self.reservoir["uncertain_nl"] = (self.reservoir.get("uncertain_nl", 0) + RESERVE_NL
+                                          + self.mech["ustep_pl"] // 1000 + 1)
         self.alarms.restore(snap["alarms"])
+        self.config_alarm(rtc)
         # the persisted floor is the lowest volume the motor was allowed to reach
         self.delivery.set_reservoir(snap["reservoir_nl"])
         self.delivery.delivered_nl = snap["delivered_nl"]

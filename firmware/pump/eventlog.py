@@ -1,6 +1,11 @@
 # Event log that survives resets: a ring of small append-only segment files.
-# Appending (not rewriting) keeps flash writes proportional to the event; a torn
-# last line after a power cut fails to parse and is skipped, never misread.
+# Appending (not rewriting) keeps flash writes proportional to the event. Each
+# line carries the CRC-32 of its text, so a line torn by a power cut is skipped,
+# never misread (a tear can stop exactly after a complete key=value); and after
+# a torn tail the next append starts on a fresh line, so the torn fragment
+# cannot swallow the entry written after it (the power-cut campaign found both).
+import binascii
+
 from pump.request import ProtocolError, parse, quote
 
 SEG_ENTRIES = 64
@@ -16,8 +21,11 @@ def _entries(raw):
     if not raw:
         return
     for line in raw.split(b"\n"):
+        text, sep, crc = line.rpartition(b" *")
         try:
-            _, words, args = parse(line.decode())
+            if not sep or int(crc, 16) != binascii.crc32(text) & 0xFFFFFFFF:
+                continue
+            _, words, args = parse(text.decode())
             if len(words) == 3 and words[0].isdigit() and words[1].isdigit():
                 yield int(words[0]), int(words[1]), words[2], args
         except (ProtocolError, UnicodeError, ValueError):
@@ -40,16 +48,24 @@ class EventLog:
             if last is not None and last > newest:
                 newest, self.cur, self.count = last, i, n
         self.seq = newest + 1
+        raw = hal.fs_read(_seg(self.cur))
+        self.torn = bool(raw) and not raw.endswith(b"\n")
 
     def add(self, rtc, kind, pairs):
         if self.count >= SEG_ENTRIES:
             self.cur = (self.cur + 1) % SEGMENTS
             self.count = 0
             self.hal.fs_write(_seg(self.cur), b"")
+            self.torn = False
         text = "%d %d %s" % (self.seq, rtc, kind)
         for k, v in pairs:
             text += " %s=%s" % (k, quote(v))
-        self.hal.fs_append(_seg(self.cur), (text + "\n").encode())
+        line = text.encode()
+        line += b" *%08x\n" % (binascii.crc32(line) & 0xFFFFFFFF)
+        if self.torn:
+            line = b"\n" + line
+        self.hal.fs_append(_seg(self.cur), line)
+        self.torn = False
         self.seq += 1
         self.count += 1
 

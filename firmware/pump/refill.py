@@ -59,6 +59,7 @@ def _begin(ctl, rid, args):
     ctl.log_event("REFILL_BEGIN", [("expected_nl", expected)])
     ctl.send("OK", rid, [("stage", "ASPIRATE"), ("expected_nl", expected),
                          ("tolerance_nl", tolerance_nl(expected, cap)),
+                         ("uncertain_nl", ctl.reservoir.get("uncertain_nl", 0)),
                          ("conc_mcg_ml", ctl.reservoir["conc"]), ("capacity_nl", cap),
                          ("window_s", window // 1000),
                          ("probe_needed", 1 if expected < MIN_PROOF_NL else 0)])
@@ -85,8 +86,12 @@ def _aspirated(ctl, rid, args):
     got = units.volume_nl(need(args, "vol"))
     expected = r["expected_nl"]
     tol = tolerance_nl(expected, ctl.reservoir["capacity_nl"])
-    if got > expected + tol or got + tol < expected:
-        _refuse(ctl, r, "aspirated %d nL, expected %d nL +/- %d nL" % (got, expected, tol))
+    # restarts since the last fill can only have made the account low, never
+    # high: that much more may come out without any doubt about the needle
+    extra = ctl.reservoir.get("uncertain_nl", 0)
+    if got > expected + tol + extra or got + tol < expected:
+        _refuse(ctl, r, "aspirated %d nL, expected %d nL -%d/+%d nL"
+                % (got, expected, tol, tol + extra))
     if expected < MIN_PROOF_NL:
         if "probe" not in args or "back" not in args:
             raise ProtocolError("E_ARG", "residual too small to prove septum access: inject a "

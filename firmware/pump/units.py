@@ -63,7 +63,10 @@ def concentration(text):
     _refuse_mg(unit, "a concentration")
     if unit != "mcg/ml":
         raise ProtocolError("E_UNITS", "concentration unit must be mcg/mL, got %r" % unit)
-    return decimal(num, 0)
+    conc = decimal(num, 0)
+    if conc <= 0:
+        raise ProtocolError("E_RANGE", "a concentration must be above 0 mcg/mL")
+    return conc
 
 
 def volume_nl(text):

@@ -9,6 +9,8 @@ import math
 import os
 import sys
 
+from pumphost import hostconfig
+from pumphost.auth import ROLES
 from pumphost.client import DEFAULT_TIMEOUT_S
 from pumphost.command import Session
 from pumphost.commands import COMMANDS
@@ -24,7 +26,14 @@ ports:
   auto           the one supported board plugged in over USB
   /dev/ttyACM0   a serial device path (COM3 on Windows)
   socket://host:port, loop://, ...   any pyserial URL
-  The default is ${PORT_ENV} if set, else sim.
+  The default is ${PORT_ENV} if set, else port in the configuration file, else sim.
+
+configuration file (flags and ${PORT_ENV} override it):
+  $XDG_CONFIG_HOME/pumpctl/config.toml (default ~/.config/pumpctl/config.toml;
+  %APPDATA%\\pumpctl\\config.toml on Windows). TOML keys, all optional:
+    port = "/dev/ttyACM0"     timeout = 5
+    user = "alice"            role = "tech"   # defaults of `pumpctl login`
+    keys = "~/pump-keys"      # key store folder (default: <config>/pumpctl/keys)
 
 exit codes:
   {ExitCode.OK:<3} ok
@@ -42,6 +51,8 @@ examples:
   pumpctl --port /dev/ttyACM0 status --json
   pumpctl program --dose 150mcg/day --conc 500mcg/mL
   pumpctl refill --aspirated 3.1mL --add 18mL --conc 500mcg/mL --yes
+  pumpctl --login tech stop --reason "MRI scan"   # log in and stop, one run
+  pumpctl watch
   pumpctl <command> --help
 """
 
@@ -76,7 +87,8 @@ def _add_global_options(parser: argparse.ArgumentParser, defaults: dict | None) 
     group.add_argument(
         "--port",
         default=default("port"),
-        help=f"sim, auto, a serial device or a pyserial URL (default: ${PORT_ENV}, else sim)",
+        help=f"sim, auto, a serial device or a pyserial URL (default: ${PORT_ENV}, else port "
+        "in the configuration file, else sim)",
     )
     group.add_argument(
         "--timeout",
@@ -91,9 +103,20 @@ def _add_global_options(parser: argparse.ArgumentParser, defaults: dict | None) 
         default=default("json"),
         help="print machine-readable JSON instead of tables",
     )
+    group.add_argument(
+        "--login",
+        choices=ROLES,
+        default=default("login"),
+        metavar="ROLE",
+        help="log in as tech or eng with your stored key before the command (default: "
+        "use the session already open on the device)",
+    )
 
 
-def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
+def build_parser(
+    environ: dict[str, str], config: hostconfig.HostConfig | None = None
+) -> argparse.ArgumentParser:
+    config = config or hostconfig.HostConfig()
     parser = _Parser(
         prog="pumpctl",
         description="Talk to an intrathecal syringe pump (board or simulator) over serial.",
@@ -103,9 +126,10 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
     _add_global_options(
         parser,
         {
-            "port": environ.get(PORT_ENV) or SIMULATOR,
-            "timeout": DEFAULT_TIMEOUT_S,
+            "port": environ.get(PORT_ENV) or config.port or SIMULATOR,
+            "timeout": config.timeout or DEFAULT_TIMEOUT_S,
             "json": False,
+            "login": None,
         },
     )
     subparsers = parser.add_subparsers(title="commands", metavar="COMMAND", required=True)
@@ -124,8 +148,22 @@ def build_parser(environ: dict[str, str]) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser(dict(os.environ)).parse_args(argv)
-    session = Session(port=args.port, timeout=args.timeout, json=args.json)
+    environ = dict(os.environ)
+    try:
+        config = hostconfig.load(environ)
+    except PumpHostError as error:
+        print(f"pumpctl: {' '.join(str(error).split())}", file=sys.stderr)
+        return exit_code_for(error)
+    args = build_parser(environ, config).parse_args(argv)
+    session = Session(
+        port=args.port,
+        timeout=args.timeout,
+        json=args.json,
+        login=args.login,
+        user=config.user,
+        keys=config.keys,
+        role=config.role,
+    )
     try:
         return int(args.command.run(args, session))
     except PumpHostError as error:

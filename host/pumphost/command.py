@@ -10,9 +10,11 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from rich.console import Console
 
+from pumphost import auth
 from pumphost.client import PumpClient
 from pumphost.ports import resolve_port
 from pumphost.wire import DeviceLine
@@ -26,11 +28,31 @@ class Session:
     timeout: float
     json: bool
     console: Console = field(default_factory=Console)
+    login: str | None = None  # role to log in as on connecting (--login), or None
+    user: str | None = None  # name the device logs for that login (None: login name)
+    keys: Path | None = None  # key store folder (None: the default one)
+    role: str = "tech"  # default role of `pumpctl login` (configuration file)
 
-    def connect(self) -> PumpClient:
-        return PumpClient(
-            resolve_port(self.port), timeout=self.timeout, on_unsolicited=self._show_unsolicited
+    def key_store(self) -> auth.KeyStore:
+        return auth.KeyStore(self.keys)
+
+    def connect(self, on_unsolicited: Callable[[DeviceLine], None] | None = None) -> PumpClient:
+        """Open the port (re-resolving sim/auto each time) and log in if --login asked.
+
+        The device keeps one session for whoever is on the line, so logging in on
+        every connection of this run is harmless and survives a device restart."""
+        client = PumpClient(
+            resolve_port(self.port),
+            timeout=self.timeout,
+            on_unsolicited=on_unsolicited or self._show_unsolicited,
         )
+        if self.login is not None:
+            try:
+                auth.authenticate(client, self.login, self.user, store=self.key_store())
+            except BaseException:
+                client.close()
+                raise
+        return client
 
     def print_json(self, data: object) -> None:
         # Plain print: rich would highlight and wrap, and scripts parse this.

@@ -5,6 +5,8 @@ import argparse
 import datetime
 import signal
 import sys
+import threading
+from pathlib import Path
 
 from pumphost.discovery import sim_info_path
 
@@ -111,6 +113,14 @@ def build_parser():
         help="TCP port of the rig channel on 127.0.0.1 (default: 0, any free port)",
     )
     p.add_argument(
+        "--fleet",
+        type=int,
+        default=0,
+        metavar="N",
+        help="run N independent pumps (own pty, rig channel and flash each; with --flash, "
+        "DIR/pump-<i>); the info file then lists them all (default: fleet.json)",
+    )
+    p.add_argument(
         "--info-file",
         metavar="PATH",
         default=None,
@@ -119,8 +129,54 @@ def build_parser():
     return p
 
 
+def _fleet(args):
+    """`--fleet N`: N pumps, one line each, one info file listing them."""
+    from .fleet import Fleet
+
+    info_file = Path(args.info_file) if args.info_file else sim_info_path().with_name("fleet.json")
+    try:
+        fleet = Fleet(
+            args.fleet,
+            flash_root=args.flash,
+            firmware_dir=args.firmware,
+            speed=args.speed,
+            stepped=args.stepped,
+            epoch_s=args.epoch,
+            runtime=args.runtime,
+            plant_error_ppm=args.plant_error_ppm,
+        ).start()
+    except (OSError, ImportError, ValueError) as exc:
+        print(f"pump-sim: {exc}", file=sys.stderr)
+        return 2
+    fleet.write_info(info_file)
+    stop = threading.Event()
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    mode = "stepped" if args.stepped else f"x{args.speed:g}"
+    print(f"pump-sim {__version__}: fleet of {args.fleet} ({args.runtime}), {mode}")
+    for pump in fleet.info()["pumps"]:
+        print(f"pump {pump['index']}: serial {pump['pty']} rig {pump['rig']}")
+    print(f"info: {info_file}", flush=True)
+    # ends on a signal, or once every pump was shut down through its rig channel
+    while not stop.wait(0.5) and not all(s.stopped.is_set() for s in fleet.sims):
+        pass
+    fleet.stop()
+    info_file.unlink(missing_ok=True)
+    return 0
+
+
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:  # `pump-sim bench accuracy`: a benchmark, not a simulator
+        from .benchmarks.cli import main as bench_main
+
+        return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
+    if args.fleet:
+        if args.delivery_log or args.rig_port:
+            print("pump-sim: --fleet takes neither --delivery-log nor --rig-port", file=sys.stderr)
+            return 2
+        return _fleet(args)
     info_file = args.info_file or sim_info_path()
     try:
         sim = Simulator(

@@ -21,6 +21,7 @@ class Flash:
         self.capacity = capacity
         self._files = {}
         self._tear_keep = None
+        self.tears = []  # every torn write: {"file", "kept", "of"} (bytes)
         for path in sorted(self.directory.iterdir()):
             if path.is_file() and _valid_name(path.name):
                 self._files[path.name] = path.read_bytes()
@@ -37,6 +38,21 @@ class Flash:
         if keep_bytes < 0:
             raise ValueError("keep_bytes must be >= 0")
         self._tear_keep = keep_bytes
+
+    def corrupt(self, name, offset=None):
+        """Flip every bit of one byte of `name` (default: its middle byte), as a
+        worn or disturbed flash cell would; returns the offset flipped."""
+        _check_name(name)
+        data = self._files.get(name)
+        if not data:
+            raise OSError(errno.ENOENT, f"no such file or empty: {name}")
+        at = len(data) // 2 if offset is None else offset
+        if not 0 <= at < len(data):
+            raise ValueError(f"offset must be 0-{len(data) - 1}")
+        flipped = data[:at] + bytes([data[at] ^ 0xFF]) + data[at + 1 :]
+        self._files[name] = flipped
+        (self.directory / name).write_bytes(flipped)
+        return at
 
     def read(self, name):
         _check_name(name)
@@ -62,6 +78,7 @@ class Flash:
         keep = self._tear_keep
         self._tear_keep = None
         if keep is not None:
+            self.tears.append({"file": name, "kept": min(keep, len(data)), "of": len(data)})
             data = data[:keep]
         self._files[name] = head + data
         (self.directory / name).write_bytes(head + data)

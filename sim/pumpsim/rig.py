@@ -21,6 +21,9 @@ DEFAULT_ADVANCE_TIMEOUT_S = 60.0
 # plant_error bound: half as much or twice as much per microstep is already a
 # broken pump; beyond -100 % the plunger would suck fluid back.
 MAX_ERROR_PPM = 500_000
+# runaway bound: far beyond any STEP/DIR driver (a DRV8825 takes 250 kHz), and
+# keeps the pulse arithmetic cheap.
+MAX_RUNAWAY_SPS = 1_000_000
 
 
 class Rig:
@@ -43,6 +46,14 @@ class Rig:
             "aspirate": self.cmd_aspirate,
             "inject": self.cmd_inject,
             "plant_error": self.cmd_plant_error,
+            "power_cut": self.cmd_power_cycle,
+            "hang": self.cmd_hang,
+            "stall": self.cmd_stall,
+            "occlude": self.cmd_occlude,
+            "runaway": self.cmd_runaway,
+            "tear": self.cmd_tear,
+            "corrupt": self.cmd_corrupt,
+            "flash": self.cmd_flash,
             "shutdown": self.cmd_shutdown,
         }
         # Answered without waiting for a long-running command (an advance) to end.
@@ -199,6 +210,69 @@ class Rig:
 
         return self._on_plant(act)
 
+    # -- faults (docs/rig.md, "Faults") --------------------------------------------
+    def cmd_hang(self, req):
+        # The MCU is held in idle while a rig command runs, so "next" is well
+        # defined: the first HAL call after that idle returns.
+        self.sim.machine.arm_hang()
+        return {"armed": True}
+
+    def cmd_stall(self, req):
+        on = _bool_arg(req, "on")
+
+        def act(plant, now_us):
+            plant.forced_stall = on
+            return {"on": on, "stalled": plant.stalled}
+
+        return self._on_plant(act)
+
+    def cmd_occlude(self, req):
+        on = _bool_arg(req, "on")
+
+        def act(plant, now_us):
+            plant.occluded = on
+            return {"on": on, "stalled": plant.stalled}
+
+        return self._on_plant(act)
+
+    def cmd_runaway(self, req):
+        sps = _int_arg(req, "steps_per_s", low=0, high=MAX_RUNAWAY_SPS)
+        machine = self.sim.machine
+        with machine.cond:
+            machine.sync()  # pulses before now were emitted at the old rate
+            machine.runaway_sps = sps
+        return {"steps_per_s": sps}
+
+    def cmd_tear(self, req):
+        keep = _int_arg(req, "bytes", low=0)
+        machine = self.sim.machine
+        with machine.cond:
+            self.sim.flash.arm_tear(keep)
+        return {"bytes": keep}
+
+    def cmd_corrupt(self, req):
+        name = req.get("file")
+        offset = req.get("offset")
+        if offset is not None:
+            offset = _int_arg(req, "offset", low=0)
+        machine = self.sim.machine
+        with machine.cond:
+            try:
+                at = self.sim.flash.corrupt(name, offset)
+            except (OSError, ValueError) as exc:
+                raise SimError("E_ARG", f"cannot corrupt {name!r}: {exc}") from None
+        return {"file": name, "offset": at}
+
+    def cmd_flash(self, req):
+        machine = self.sim.machine
+        flash = self.sim.flash
+        with machine.cond:
+            return {
+                "files": {name: len(flash.read(name) or b"") for name in flash.names()},
+                "used": flash.used(),
+                "tears": [dict(t) for t in flash.tears],
+            }
+
     def cmd_provision_gate(self, req):
         # The firmware reads the switch only at boot, as a board reads its jumper,
         # so setting it is followed by a power cycle.
@@ -227,6 +301,13 @@ def _int_arg(req, key, low=None, high=None):
         raise SimError("E_ARG", f"{key} must be >= {low}")
     if high is not None and value > high:
         raise SimError("E_ARG", f"{key} must be <= {high}")
+    return value
+
+
+def _bool_arg(req, key):
+    value = req.get(key)
+    if not isinstance(value, bool):
+        raise SimError("E_ARG", f"{key} must be true or false")
     return value
 
 

@@ -13,8 +13,13 @@ class RigCommandError(Exception):
 
 
 class RigClient:
-    def __init__(self, address, timeout=120.0):
-        """`address` is "host:port" (as in the info file) or a (host, port) tuple."""
+    def __init__(self, address, timeout=120.0, advance_timeout_s=None):
+        """`address` is "host:port" (as in the info file) or a (host, port) tuple.
+
+        `advance_timeout_s`, if given, is the wall-time budget every `advance`
+        gets unless the call names its own: days of virtual time take minutes on
+        the MicroPython VM, milliseconds on CPython."""
+        self.advance_timeout_s = advance_timeout_s
         if isinstance(address, str):
             host, _, port = address.rpartition(":")
             address = (host, int(port))
@@ -33,6 +38,8 @@ class RigClient:
 
     def call(self, cmd, **params):
         """Run a command; return its response, or raise RigCommandError."""
+        if cmd == "advance" and self.advance_timeout_s is not None:
+            params.setdefault("timeout_s", self.advance_timeout_s)
         rid = next(self._ids)
         response = self.request(dict(params, cmd=cmd, id=rid))
         if response.get("id") != rid:

@@ -24,7 +24,7 @@ from .deliverylog import DeliveryLog
 from .errors import PowerLoss, SimulatorShutdown
 from .flash import Flash
 from .hal import SimHAL
-from .machine import Machine
+from .machine import DEFAULT_WATCHDOG_MS, Machine, WatchdogReset
 from .plant import Plant
 from .rig import Rig, RigServer
 from .runtime import DEFAULT_FIRMWARE_DIR, make_runtime
@@ -54,6 +54,7 @@ class Simulator:
         plant_error_ppm=0,
         reservoir_ul=None,
         provision_gate=False,
+        watchdog_ms=DEFAULT_WATCHDOG_MS,
     ):
         """`mechanics` (complete, as `board.load_mechanics` returns) defaults to
         the firmware directory's boards/sim.py, validated by its pump/mechanics.py;
@@ -83,6 +84,7 @@ class Simulator:
             speed=speed,
             stepped=stepped,
             delivery_log=self.delivery_log,
+            watchdog_ms=watchdog_ms,
         )
         self.serial = PtyLine()
         self.hal = SimHAL(self.machine, self.serial, board_mech, provision_gate=provision_gate)
@@ -184,6 +186,9 @@ class Simulator:
             except SimulatorShutdown:
                 machine.power_off()
                 return
+            except WatchdogReset:
+                machine.power_off()
+                cause = "watchdog"
             except PowerLoss:
                 machine.power_off()
                 cause = "power_on"
@@ -242,6 +247,8 @@ class Simulator:
                 "step_count": machine.steps.emitted(),
                 "step_pending": machine.steps.pending(),
                 "wdt_fed_us": machine.wdt_fed_us,
+                "watchdog_ms": (machine.watchdog_us or 0) // 1000,
+                "hung": machine.hung,
                 "serial_dropped": self.serial.dropped,
                 "now_us": self.clock.now_us,
                 "runtime": self.runtime.stats(),

@@ -78,6 +78,11 @@ class StepGenerator:
     def emitted(self):
         return self._retired + sum(s.collected for s in self._segments)
 
+    def add_uncommanded(self, n):
+        """Pulses nobody queued (rig fault `runaway`): the counter sees them too,
+        as a board's counter sees every pulse on the STEP line."""
+        self._retired += n
+
     def stop(self):
         self._retired = self.emitted()
         self._segments.clear()

@@ -4,7 +4,10 @@ from pumphost.commands import (
     alarms,
     bolus,
     clock,
+    completion,
+    config,
     identify,
+    log,
     login,
     logout,
     ports,
@@ -14,12 +17,14 @@ from pumphost.commands import (
     refill,
     runstate,
     status,
+    watch,
 )
 
 COMMANDS = (
     ports.COMMAND,
     identify.COMMAND,
     status.COMMAND,
+    watch.COMMAND,
     program.COMMAND,
     bolus.COMMAND,
     prime.COMMAND,
@@ -29,8 +34,11 @@ COMMANDS = (
     runstate.RESUME,
     refill.COMMAND,
     alarms.COMMAND,
+    log.COMMAND,
+    config.COMMAND,
     clock.COMMAND,
     login.COMMAND,
     logout.COMMAND,
     provision.COMMAND,
+    completion.COMMAND,
 )

@@ -1,13 +1,11 @@
 import argparse
 
-from rich.table import Table
-
 from pumphost.alarms import Alarm
 from pumphost.client import PumpClient
 from pumphost.command import Command, Session
-from pumphost.devicetime import format_device_time
 from pumphost.errors import BadInput
 from pumphost.exitcodes import ExitCode
+from pumphost.render import alarm_table
 
 LIST = "list"
 ACK = "ack"
@@ -17,32 +15,13 @@ def _active(pump: PumpClient) -> list[Alarm]:
     return [Alarm.from_fields(row.fields) for row in pump.request("ALARMS").rows]
 
 
-def _table(alarms: list[Alarm]) -> Table:
-    table = Table(title="Active alarms", title_justify="left")
-    # Only the message may wrap: a split code or date is misread.
-    for column in ("id", "priority", "code", "acked", "since"):
-        table.add_column(column, no_wrap=True)
-    table.add_column("message")
-    for alarm in alarms:
-        message = f"{alarm.message} ({alarm.detail})" if alarm.detail else alarm.message
-        table.add_row(
-            str(alarm.id),
-            alarm.priority,
-            alarm.code,
-            "yes" if alarm.acked else "no",
-            format_device_time(alarm.since_rtc),
-            message,
-        )
-    return table
-
-
 def _list(session: Session) -> int:
     with session.connect() as pump:
         alarms = _active(pump)
     if session.json:
         session.print_json([alarm.as_json() for alarm in alarms])
     elif alarms:
-        session.console.print(_table(alarms))
+        session.console.print(alarm_table(alarms))
     else:
         session.console.print("No active alarms.")
     return ExitCode.OK

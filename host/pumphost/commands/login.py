@@ -8,20 +8,24 @@ def add_role_and_user(parser) -> None:
     parser.add_argument(
         "--role",
         choices=auth.ROLES,
-        default="tech",
-        help="tech (therapy, refills, alarms, clock) or eng (also configuration); default tech",
+        default=None,
+        help="tech (therapy, refills, alarms, clock) or eng (also configuration); "
+        "default: role in the configuration file, else tech",
     )
     parser.add_argument(
         "--user",
         type=auth.check_user,
         default=None,
-        help="name recorded in the device's event log (default: your login name)",
+        help="name recorded in the device's event log "
+        "(default: user in the configuration file, else your login name)",
     )
 
 
 def run(args, session: Session) -> int:
     with session.connect() as pump:
-        reply = auth.authenticate(pump, args.role, args.user)
+        reply = auth.authenticate(
+            pump, args.role or session.role, args.user or session.user, store=session.key_store()
+        )
     idle_s = int(reply.get("idle_s", "0"))
     if session.json:
         session.print_json({"role": reply["role"], "user": reply["user"], "idle_s": idle_s})

@@ -6,7 +6,9 @@ from pumphost.render import key_value_table
 
 def run(args, session: Session) -> int:
     with session.connect() as pump:
-        device, path = auth.provision(pump, args.role, replace=args.rekey)
+        device, path = auth.provision(
+            pump, args.role, store=session.key_store(), replace=args.rekey
+        )
     if session.json:
         session.print_json({"device_id": device, "role": args.role, "key_file": str(path)})
         return ExitCode.OK
