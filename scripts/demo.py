@@ -6,8 +6,10 @@ board's jumper) and log in, fill the reservoir with 50 mcg/mL (screening strengt
 septum access proved by a probe injection), prime the catheter, give the 50 mcg
 screening test dose over a minute, and after an 8-hour response start the
 initial 24-hour infusion at the effective test dose. Virtual time is
-fast-forwarded through the rig channel; at the end the plant's ground truth is
-compared with the programmed volume. Outputs land in out/demo/.
+fast-forwarded through the rig channel. Then a refill: a first attempt with the
+needle in the subcutaneous pocket is refused by the pump, the second through the
+septum succeeds. At the end the infusion is analysed against the plant's ground
+truth (trumpet curves, delivered volume); plots and JSON land in out/demo/.
 """
 
 import json
@@ -18,6 +20,8 @@ import sys
 import time
 from pathlib import Path
 
+from pumpsim.accuracy.expected import FlexStep, Programme
+from pumpsim.accuracy.scenarios import Scenario, run_scenario
 from pumpsim.rigclient import RigClient
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -98,31 +102,39 @@ def main():
         # the session lapsed during the 8 hours (10 min idle): the technician logs in again
         pumpctl(port, "login", "--role", "tech", "--user", "demo")
         pumpctl(port, "program", "--dose", "50mcg/day", "--conc", "50mcg/mL", "--yes")
-        start = rig.call("truth")["delivered_ul"]
+        t0_s = float(rig.call("now")["t_s"])
         pumpctl(port, "start", "--reason", "initial infusion after positive screening", "--yes")
         rig.call("advance", ms=24 * HOUR_MS)
 
         say("After 24 hours")
         pumpctl(port, "status")
-        truth = rig.call("truth")
-        delivered = truth["delivered_ul"] - start
-        programmed = 50 * 1000 / 50  # 50 mcg/day at 50 mcg/mL = 1000 uL/day
-        per_step = truth["ul_per_microstep"]
-        summary = {
-            "programmed_ul_24h": programmed,
-            "delivered_ul_24h": round(delivered, 3),
-            "error_ul": round(delivered - programmed, 3),
-            "error_microsteps": round((delivered - programmed) / per_step, 3),
-            "microstep_ul": round(per_step, 6),
-        }
-        (OUT / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
-        say("Accuracy over the 24-hour infusion (plant ground truth)")
-        print(json.dumps(summary, indent=2))
-        print(f"\nDelivery log: {OUT / 'delivery.csv'}\nSummary: {OUT / 'summary.json'}")
+
+        say("Refill: first try with the needle in the subcutaneous pocket (refused), then right")
+        pumpctl(port, "login", "--role", "tech", "--user", "demo")
+        rig.call("needle", at="pocket")
+        pumpctl(port, "refill", "--aspirated", "0.1mL", "--add", "18mL", "--conc", "50mcg/mL",
+                "--yes", check=False)
+        rig.call("needle", at="septum")
+        residual_ul = rig.call("aspirate", ul=20000)["aspirated_ul"]
+        rig.call("inject", ul=18000, conc_mcg_ml=50)
+        pumpctl(port, "refill", "--aspirated", f"{residual_ul / 1000:.3f}mL", "--add", "18mL",
+                "--conc", "50mcg/mL", "--yes")
+        rig.call("needle", at="out")
+        pumpctl(port, "alarms")
     finally:
         rig.close()
-        proc.terminate()
+        proc.terminate()  # a clean stop flushes the delivery log
         proc.wait(timeout=30)
+
+    say("Accuracy of the 24-hour infusion against the plant's ground truth (IEC 60601-2-24 style)")
+    scenario = Scenario("demo-infusion", "50 mcg/day at 50 mcg/mL, after screening",
+                        Programme(conc_mcg_ml=50, basal=(FlexStep("00:00", 50),)))
+    summary = run_scenario(scenario, OUT, OUT / "delivery.csv", t0_s)
+    total = summary["total"]
+    print(json.dumps({"total": total, "within_one_microstep": summary["within_one_ustep"]},
+                     indent=2))
+    print(f"\nOutputs in {OUT}: delivery.csv, demo-infusion.json, "
+          "demo-infusion-trumpet.png, demo-infusion-delivery.png")
 
 
 if __name__ == "__main__":
