@@ -159,3 +159,25 @@ def test_refill_abort_voids_the_pending_fill_review():
 def test_clock_set_takes_a_real_unix_time():
     b = filled()
     assert b.ok("CLOCK SET rtc_s=1795677243")["rtc_s"] == "1795677243"
+
+
+def test_restart_losses_are_carried_and_allowed_at_the_next_refill():
+    b = filled()
+    b.confirm("PROGRAM CONT dose=800mcg/day conc=500mcg/mL")
+    b.confirm("START")
+    b.run_for(3_600_000_000)
+    for _ in range(120):
+        b = corehal.Bench(b.hal)  # power cut and reboot on the same flash
+        b.run_for(1_000)
+    st = b.ok("STATUS")
+    believed = int(st["reservoir_nl"])
+    truth = 18_000_000 - b.hal.emitted * 71256 // 1000
+    assert believed <= truth <= believed + int(st["uncertain_nl"])
+    assert int(st["uncertain_nl"]) <= 120 * (10_000 + 72)
+    begin = b.ok("REFILL BEGIN")
+    # each restart forgot up to one reservation: together more than the tolerance
+    assert truth - believed > int(begin["tolerance_nl"])
+    # the technician aspirates the true residual: accepted although above the account
+    assert b.ok(f"REFILL ASPIRATED vol={truth}nL")["stage"] == "FILL"
+    b.confirm("REFILL FILL vol=18mL conc=500mcg/mL conc2=500mcg/mL")
+    assert b.ok("STATUS")["uncertain_nl"] == "0"
