@@ -55,6 +55,8 @@ class Controller:
     # ---- serial line -------------------------------------------------------
     def push(self, kind, pairs):
         """An unsolicited line: alarms and events the host did not ask for."""
+        if kind == "ALARM":
+            self.dirty = True  # alarm state is persisted with the therapy
         self.hal.serial_write(request.reply("! " + kind, None, pairs))
 
     def send(self, kind, rid, pairs):
