@@ -43,7 +43,7 @@ def soak(runtime, days, seed):
         provision_sim(Dut, key, 10.0)
         with (
             TechnicianPump(sim.pty_path, key, timeout=30.0) as pump,
-            RigClient(sim.rig_address) as rig,
+            RigClient(sim.rig_address, timeout=900) as rig,  # 5-day advances on the VM
         ):
             try:
                 result = Soak(pump, rig, days, seed).run()
