@@ -39,6 +39,10 @@ def _bytes(text):
     return binascii.unhexlify(text) if text else b""
 
 
+# A loop iteration allocates a few kB at most: half of the 1 MB heap lasts far
+# longer than this many iterations.
+GC_CHECK_EVERY = 8
+
 class WasiHal:
     def __init__(self, heap_sample_every=0):
         # Identity never changes while the board runs: fetch it once.
@@ -51,6 +55,7 @@ class WasiHal:
         self._heap_every = heap_sample_every
         self._heap_countdown = 1  # the first idle after boot: imports done
         self._heap_peak = 0
+        self._gc_countdown = GC_CHECK_EVERY
 
     # identity
     def reset_cause(self):
@@ -103,9 +108,13 @@ class WasiHal:
         # Automatic collection is off in this VM (see sim/pumpsim/mpvm.py): its
         # collector misses pointers held in WebAssembly locals. Here, between
         # loop iterations, nothing lives only in a local, so this is where the
-        # heap is collected, once it is half used.
-        if gc.mem_free() < gc.mem_alloc():
-            gc.collect()
+        # heap is collected, once it is half used. Asking how full it is walks
+        # the whole allocation table, so ask only every GC_CHECK_EVERY idles.
+        self._gc_countdown -= 1
+        if self._gc_countdown <= 0:
+            self._gc_countdown = GC_CHECK_EVERY
+            if gc.mem_free() < gc.mem_alloc():
+                gc.collect()
         if self._heap_every:
             self._sample_heap()
         _call("idle", json.dumps((timeout_ms,)))
