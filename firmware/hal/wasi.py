@@ -42,6 +42,7 @@ def _bytes(text):
 # A loop iteration allocates a few kB at most: half of the 1 MB heap lasts far
 # longer than this many iterations.
 GC_CHECK_EVERY = 8
+ROOMY_HEAP = 512 * 1024
 
 class WasiHal:
     def __init__(self, heap_sample_every=0):
@@ -55,7 +56,10 @@ class WasiHal:
         self._heap_every = heap_sample_every
         self._heap_countdown = 1  # the first idle after boot: imports done
         self._heap_peak = 0
-        self._gc_countdown = GC_CHECK_EVERY
+        # a small heap (the resource bench runs one) has no room to wait
+        roomy = gc.mem_free() + gc.mem_alloc() >= ROOMY_HEAP
+        self._gc_every = GC_CHECK_EVERY if roomy else 1
+        self._gc_countdown = self._gc_every
 
     # identity
     def reset_cause(self):
@@ -112,7 +116,7 @@ class WasiHal:
         # the whole allocation table, so ask only every GC_CHECK_EVERY idles.
         self._gc_countdown -= 1
         if self._gc_countdown <= 0:
-            self._gc_countdown = GC_CHECK_EVERY
+            self._gc_countdown = self._gc_every
             if gc.mem_free() < gc.mem_alloc():
                 gc.collect()
         if self._heap_every:
