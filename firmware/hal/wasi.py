@@ -24,6 +24,10 @@ _EXCEPTIONS = {"OSError": OSError, "ValueError": ValueError, "TypeError": TypeEr
 
 def _call(name, payload):
     reply = json.loads(host.call(name, payload))
+    if isinstance(reply, dict) and "parts" in reply:
+        # Too long for the bridge's result buffer (sim/pumpsim/mpvm.py): it
+        # comes in parts, joined here and parsed once whole.
+        reply = json.loads("".join([host.call("part", "[]") for _ in range(reply["parts"])]))
     if isinstance(reply, dict):
         raise _EXCEPTIONS.get(reply["exc"], RuntimeError)(*reply["args"])
     return reply[0]

@@ -20,8 +20,11 @@ Heap (for the resource bench, docs/bench.md): `heap_bytes` sets the VM's GC
 heap (`-X heapsize`; None keeps the build's 1 MB), so a run can prove the
 firmware fits a board's budget. `heap_sample_every` = N > 0 makes
 firmware/hal/wasi.py collect garbage at every Nth `idle` and report the live
-heap through the `heap` host call; `stats()` then holds its peak. Both are set
-before the simulator starts.
+heap through the `heap` host call; `stats()` then holds its peak.
+`romfs_image` (the path of an image `mpremote romfs build` made) is mapped
+outside the heap and imported from, so that the heap holds only what a board's
+holds when its firmware is in a ROMFS partition. All are set before the
+simulator starts.
 """
 
 import json
@@ -38,6 +41,7 @@ from wasmtime import (
     Func,
     FuncType,
     Linker,
+    Memory,
     Module,
     Store,
     ValType,
@@ -56,14 +60,28 @@ BOOTSTRAP = (
     "gc.disable()\n"
     "import sys\n"
     "sys.path.insert(0, '/input')\n"
+    "%s"  # ROMFS_MOUNT, or nothing
     "import main\n"
     "from hal.wasi import make_hal\n"
     "main.run(make_hal(%d))\n"  # the heap sampling period, 0: off
 )
+# A ROMFS image (romfs_image) lies in linear memory above everything the VM
+# owns, as a board's ROMFS partition lies in memory-mapped flash: VfsRom then
+# runs the bytecode in place and only the objects the firmware creates take
+# heap, which is how a board with a ROMFS partition (or frozen modules) runs.
+# /rom goes first on sys.path, as on a board, so the image's main.mpy is used.
+ROMFS_MOUNT = (
+    "import uctypes, vfs\n"
+    "vfs.mount(vfs.VfsRom(uctypes.bytearray_at(%d, %d)), '/rom')\n"
+    "sys.path.insert(0, '/rom')\n"
+)
+WASM_PAGE = 65536
 # Far more than any run uses (a simulated basal day takes ~5e9), so fuel never stops the VM.
 FUEL_BUDGET = 1 << 62
-# Largest reply the guest accepts; the biggest is an event-log segment, in hex.
-RESULT_CAP_BYTES = 64 * 1024
+# The guest's `host` module keeps one result buffer of this size on the VM heap
+# for its whole life, so it is small: a longer reply (an event-log segment or a
+# stored record, in hex) crosses in parts (firmware/hal/wasi.py joins them).
+RESULT_CAP_BYTES = 1024
 
 
 class FirmwareCrash(Exception):
@@ -133,6 +151,7 @@ class MicroPythonRuntime:
         self.fuel = FuelStats()
         self.heap_bytes = None
         self.heap_sample_every = 0
+        self.romfs_image = None
         self._engine = None
         self._module = None
 
@@ -167,12 +186,19 @@ class MicroPythonRuntime:
     def _boot(self, engine, module, hal, stderr_path):
         store = Store(engine)
         store.set_fuel(FUEL_BUDGET)
-        store.set_wasi(self._wasi_config(stderr_path))
+        image = Path(self.romfs_image).read_bytes() if self.romfs_image else None
+        # Where the image will lie is known before the instance exists: the
+        # first page past the module's initial memory.
+        mount = ROMFS_MOUNT % (_initial_pages(module) * WASM_PAGE, len(image)) if image else ""
+        store.set_wasi(self._wasi_config(stderr_path, mount))
         linker = Linker(engine)
         linker.define_wasi()
         self._define_host(linker, store, HalBridge(hal))
         self.fuel.boot()
-        start = linker.instantiate(store, module).exports(store)["_start"]
+        exports = linker.instantiate(store, module).exports(store)
+        if image:
+            _map_image(store, exports["memory"], image, _initial_pages(module))
+        start = exports["_start"]
         if not isinstance(start, Func):
             raise RuntimeError(f"{self.wasm_path} exports no _start function")
         try:
@@ -185,10 +211,10 @@ class MicroPythonRuntime:
         # PowerLoss/SimulatorShutdown raised by SimHAL come out of start() as
         # themselves (see the module docstring) and go up to the MCU loop.
 
-    def _wasi_config(self, stderr_path):
+    def _wasi_config(self, stderr_path, mount):
         wasi = WasiConfig()
         heap = ["-X", f"heapsize={self.heap_bytes}"] if self.heap_bytes else []
-        wasi.argv = ["micropython", *heap, "-c", BOOTSTRAP % self.heap_sample_every]
+        wasi.argv = ["micropython", *heap, "-c", BOOTSTRAP % (mount, self.heap_sample_every)]
         wasi.env = []
         # Board firmware prints nothing on purpose (the serial line is the
         # protocol's). The VM's stderr goes to a file, not to a Python callback:
@@ -204,6 +230,7 @@ class MicroPythonRuntime:
 
     def _define_host(self, linker, store, bridge):
         fuel = self.fuel
+        parts = []  # the rest of a reply too long for the guest's buffer
 
         def host_call(caller, name_ptr, name_len, payload_ptr, payload_len, out_ptr, out_cap):
             memory = caller.get("memory")
@@ -216,11 +243,16 @@ class MicroPythonRuntime:
             if name == "heap":  # the VM's own report, not a HAL call
                 fuel.at_heap(*json.loads(payload))
                 reply = b"[null]"
+            elif name == "part":  # the guest collecting a long reply
+                reply = parts.pop(0) if parts else b""
             else:
                 reply = bridge.call(name, payload).encode()
-            if len(reply) <= out_cap:
-                memory.write(caller, reply, out_ptr)
-            return len(reply)  # longer than out_cap: the guest raises ValueError
+                if len(reply) > out_cap:
+                    # JSON from json.dumps is ASCII: any byte boundary is a character's
+                    parts[:] = [reply[i : i + out_cap] for i in range(0, len(reply), out_cap)]
+                    reply = b'{"parts": %d}' % len(parts)
+            memory.write(caller, reply, out_ptr)
+            return len(reply)
 
         i32 = ValType.i32()
         linker.define(
@@ -235,6 +267,25 @@ class MicroPythonRuntime:
             "host_result_cap",
             Func(store, FuncType([], [i32]), lambda: RESULT_CAP_BYTES),
         )
+
+
+def _initial_pages(module):
+    for export in module.exports:
+        if export.name == "memory":
+            return export.type.limits.min
+    raise RuntimeError("the MicroPython VM exports no memory")
+
+
+def _map_image(store, memory, image, at_page):
+    """Grow linear memory by the image's pages and copy the image there. The
+    VM's allocator grows memory itself for anything it needs later, so it never
+    hands out these pages."""
+    if not isinstance(memory, Memory):
+        raise RuntimeError("the MicroPython VM's memory export is not a memory")
+    grown_from = memory.grow(store, -(-len(image) // WASM_PAGE))
+    if grown_from != at_page:
+        raise RuntimeError(f"VM memory was {grown_from} pages at start, expected {at_page}")
+    memory.write(store, image, at_page * WASM_PAGE)
 
 
 def _read(path):

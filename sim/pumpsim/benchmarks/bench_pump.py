@@ -40,6 +40,7 @@ class BenchPump:
         heap_bytes=None,
         heap_sample_every=0,
         firmware_dir=None,
+        romfs_image=None,
         client_class=PumpClient,
     ):
         # A firmware_dir of .mpy files (mpyimage.py) has no boards/sim.py to read
@@ -53,10 +54,11 @@ class BenchPump:
             delivery_log=delivery_log,
             mechanics=mechanics,
         )
-        if heap_bytes or heap_sample_every:
+        if heap_bytes or heap_sample_every or romfs_image:
             # MicroPython runtime options (sim/pumpsim/mpvm.py), read at each boot.
             self.sim.runtime.heap_bytes = heap_bytes
             self.sim.runtime.heap_sample_every = heap_sample_every
+            self.sim.runtime.romfs_image = romfs_image
         self._client_class = client_class  # of the logged-in client
         self._key = secrets.token_bytes(32)
         self.client = None

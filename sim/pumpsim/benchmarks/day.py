@@ -15,7 +15,8 @@ DESCRIPTION = "flex 100/150/120/200 mcg/day at 500 mcg/mL, 50 mcg bolus at 11:00
 
 def therapy_day(runtime, **options):
     """Run the day; returns wall time, delivery and the runtime's statistics.
-    `options`: BenchPump's (MicroPython heap options, firmware directory)."""
+    `options`: BenchPump's (MicroPython heap options, firmware directory or
+    ROMFS image)."""
     with BenchPump(runtime, **options) as bp:
         bp.first_fill(PROGRAMME.conc_mcg_ml)
         _program(bp, PROGRAMME)
