@@ -2,6 +2,7 @@
 
     pytest hil_tests                          # a fresh simulator per test (default)
     pytest hil_tests --dut-runtime micropython
+    pytest hil_tests --dut-runtime micropython --dut-romfs   # firmware from a ROMFS image
     pytest hil_tests --dut /dev/ttyACM0       # a real board (tests needing a rig skip)
     pytest hil_tests --dut auto --rig 192.168.1.20:7000
     pytest hil_tests --dut-trace trace.txt    # log all serial traffic (pyserial spy://)
@@ -41,6 +42,12 @@ def pytest_addoption(parser):
         help="firmware runtime of the simulator",
     )
     group.addoption(
+        "--dut-romfs",
+        action="store_true",
+        help="with --dut-runtime micropython: run the firmware from a ROMFS image "
+        "of it, as a board with a ROMFS partition does",
+    )
+    group.addoption(
         "--rig", default=None, help="HOST:PORT of a rig control channel for a real board"
     )
     group.addoption(
@@ -57,6 +64,8 @@ SLOW_S = 1800
 
 
 def pytest_configure(config):
+    if config.getoption("--dut-romfs") and config.getoption("--dut-runtime") != "micropython":
+        raise pytest.UsageError("--dut-romfs needs --dut-runtime micropython")
     config.addinivalue_line("markers", "rig: needs a rig control channel (virtual time, truth)")
     config.addinivalue_line(
         "markers", "long: fast-forwards weeks of therapy (minutes on the MicroPython VM)"
@@ -92,6 +101,7 @@ def dut(request, tmp_path):
         runtime=opt("--dut-runtime"),
         flash_dir=tmp_path / "flash",
         provision_gate=True,
+        romfs=opt("--dut-romfs"),
     )
     sim.start()
     try:

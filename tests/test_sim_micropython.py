@@ -1,7 +1,8 @@
 """`pump-sim --runtime micropython`: the unmodified firmware files on the real
 MicroPython VM (WASI build under wasmtime), through firmware/hal/wasi.py, with
 the simulator's HAL, plant and pty unchanged. The same serial script gives the
-same ground truth as the CPython runtime, to the microstep."""
+same ground truth as the CPython runtime, to the microstep; so does the
+firmware run from a ROMFS image (`Simulator(romfs=True)`, `pump-sim --romfs`)."""
 
 import binascii
 import shutil
@@ -11,10 +12,13 @@ import serial
 from corehal import TECH_KEY, auth_mac
 
 from pumpsim import Simulator
+from pumpsim.cli import main as pump_sim
 from pumpsim.rigclient import RigClient
+from pumpsim.romfs import RomfsBuildError
 from pumpsim.runtime import DEFAULT_FIRMWARE_DIR
 
 DAY_MS = 86_400_000
+HOUR_MS = 3_600_000
 
 
 class Line:
@@ -76,16 +80,19 @@ def fill_and_start(sim, line):
     assert line.confirm("START")["state"] == "RUNNING"
 
 
-def start_sim(runtime, flash_dir):
-    return Simulator(stepped=True, runtime=runtime, flash_dir=flash_dir, provision_gate=True)
+def start_sim(runtime, flash_dir, romfs=False):
+    return Simulator(
+        stepped=True, runtime=runtime, flash_dir=flash_dir, provision_gate=True, romfs=romfs
+    )
 
 
-def basal_day(runtime, tmp_path):
-    with start_sim(runtime, tmp_path / runtime) as sim:
+def basal_day(runtime, tmp_path, ms=DAY_MS, romfs=False):
+    """Fill, start the programme and run `ms` (a day): the plant's microsteps."""
+    with start_sim(runtime, tmp_path / f"{runtime}-romfs{romfs}", romfs) as sim:
         line = Line(sim)
         try:
             fill_and_start(sim, line)
-            sim.advance(DAY_MS, timeout_s=120)
+            sim.advance(ms, timeout_s=120)
             return sim.truth()["microsteps"], sim.mcu()
         finally:
             line.close()
@@ -159,3 +166,78 @@ def test_hal_exceptions_cross_and_a_crash_halts_the_mcu(tmp_path):
         mcu = sim.mcu()
     assert mcu["state"] == "halted"
     assert mcu["error"] == "FirmwareCrash: ZeroDivisionError: divide by zero"
+
+
+# -- ROMFS: the firmware as a board with a ROMFS partition holds it ------------
+
+# Stand-in main.py: says where the VM found it and a firmware module.
+WHERE_MAIN = """
+import pump.crc
+
+def run(hal):
+    hal.serial_write("%s %s\\n" % (__file__, pump.crc.__file__))
+"""
+
+
+def test_romfs_modules_are_imported_from_the_image_at_rom(tmp_path):
+    fw = tmp_path / "fw"
+    shutil.copytree(DEFAULT_FIRMWARE_DIR, fw, ignore=shutil.ignore_patterns("__pycache__"))
+    (fw / "main.py").write_text(WHERE_MAIN)
+    sim = Simulator(fw, stepped=True, runtime="micropython", flash_dir=tmp_path / "f", romfs=True)
+    with sim:
+        image = sim.runtime.romfs_image
+        assert image.is_file()
+        with serial.Serial(sim.pty_path, timeout=10) as port:
+            assert port.readline() == b"/rom/main.mpy /rom/pump/crc.mpy\n"
+    assert not image.exists()  # the image's temporary directory goes on stop
+
+
+def boot_vm(tmp_path, romfs):
+    """VM stats of a boot that answered STATUS, once idle: live heap peak
+    (collected at every idle) and fuel so far."""
+    sim = start_sim("micropython", tmp_path / f"heap-romfs{romfs}", romfs)
+    sim.runtime.heap_sample_every = 1
+    with sim:
+        line = Line(sim)
+        try:
+            assert line.ok("STATUS")["state"] == "STOPPED"
+        finally:
+            line.close()
+        sim.advance(0)  # at idle: the heap was sampled just before
+        return sim.mcu()["runtime"]
+
+
+def test_romfs_answers_status_with_the_bytecode_out_of_the_heap(tmp_path):
+    # From source the VM compiles every module into its heap; from the image
+    # the bytecode runs in place (about 38 kB live against 75 kB), and the
+    # boot does no compiling (about a fifth of the fuel).
+    source = boot_vm(tmp_path, romfs=False)
+    romfs = boot_vm(tmp_path, romfs=True)
+    assert 0 < romfs["heap_live_peak"] < source["heap_live_peak"] * 0.7, (romfs, source)
+    assert 0 < romfs["fuel_total"] < source["fuel_total"] // 2, (romfs, source)
+
+
+def test_romfs_hours_deliver_the_same_microsteps_as_cpython(tmp_path):
+    cpython, _ = basal_day("cpython", tmp_path, ms=6 * HOUR_MS)
+    romfs, mcu = basal_day("micropython", tmp_path, ms=6 * HOUR_MS, romfs=True)
+    assert cpython > 0
+    assert romfs == cpython
+    assert mcu["runtime"]["loop_iterations"] > 0
+
+
+def test_romfs_needs_the_micropython_runtime(capsys):
+    with pytest.raises(ValueError, match="romfs needs the micropython runtime"):
+        Simulator(stepped=True, runtime="cpython", romfs=True)
+    for argv in (["--romfs"], ["--romfs", "--runtime", "cpython", "--fleet", "2"]):
+        assert pump_sim(argv) == 2
+        assert capsys.readouterr().err == "pump-sim: --romfs needs --runtime micropython\n"
+
+
+def test_a_file_that_does_not_compile_is_a_clear_romfs_error(tmp_path):
+    fw = tmp_path / "fw"
+    shutil.copytree(DEFAULT_FIRMWARE_DIR, fw, ignore=shutil.ignore_patterns("__pycache__"))
+    (fw / "pump" / "broken.py").write_text("def f(:\n")
+    sim = Simulator(fw, stepped=True, runtime="micropython", flash_dir=tmp_path / "f", romfs=True)
+    with pytest.raises(RomfsBuildError, match=r"broken\.py.*SyntaxError"):
+        sim.start()
+    assert sim.stopped.is_set()

@@ -65,6 +65,13 @@ def build_parser():
         help="how the firmware is executed (default: %(default)s)",
     )
     p.add_argument(
+        "--romfs",
+        action="store_true",
+        help="with --runtime micropython: build a ROMFS image of the firmware directory "
+        "(mpremote romfs build) and run from it, mounted at /rom as a board's ROMFS "
+        "partition, so bytecode stays out of the VM heap",
+    )
+    p.add_argument(
         "--flash",
         metavar="DIR",
         help="directory mirroring the MCU flash filesystem; existing files are "
@@ -129,6 +136,10 @@ def build_parser():
     return p
 
 
+def _runtime(args):
+    return args.runtime + (", romfs" if args.romfs else "")
+
+
 def _fleet(args):
     """`--fleet N`: N pumps, one line each, one info file listing them."""
     from .fleet import Fleet
@@ -144,6 +155,7 @@ def _fleet(args):
             epoch_s=args.epoch,
             runtime=args.runtime,
             plant_error_ppm=args.plant_error_ppm,
+            romfs=args.romfs,
         ).start()
     except (OSError, ImportError, ValueError) as exc:
         print(f"pump-sim: {exc}", file=sys.stderr)
@@ -153,7 +165,7 @@ def _fleet(args):
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     mode = "stepped" if args.stepped else f"x{args.speed:g}"
-    print(f"pump-sim {__version__}: fleet of {args.fleet} ({args.runtime}), {mode}")
+    print(f"pump-sim {__version__}: fleet of {args.fleet} ({_runtime(args)}), {mode}")
     for pump in fleet.info()["pumps"]:
         print(f"pump {pump['index']}: serial {pump['pty']} rig {pump['rig']}")
     print(f"info: {info_file}", flush=True)
@@ -172,6 +184,9 @@ def main(argv=None):
 
         return bench_main(argv[1:])
     args = build_parser().parse_args(argv)
+    if args.romfs and args.runtime != "micropython":
+        print("pump-sim: --romfs needs --runtime micropython", file=sys.stderr)
+        return 2
     if args.fleet:
         if args.delivery_log or args.rig_port:
             print("pump-sim: --fleet takes neither --delivery-log nor --rig-port", file=sys.stderr)
@@ -190,6 +205,7 @@ def main(argv=None):
             info_file=info_file,
             runtime=args.runtime,
             plant_error_ppm=args.plant_error_ppm,
+            romfs=args.romfs,
         )
         sim.start()
     except (OSError, ImportError, ValueError) as exc:
@@ -202,7 +218,7 @@ def main(argv=None):
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     mode = sim.machine.mode() + ("" if args.stepped else f" x{args.speed:g}")
-    print(f"pump-sim {__version__}: firmware {sim.firmware_dir} ({args.runtime}), {mode}")
+    print(f"pump-sim {__version__}: firmware {sim.firmware_dir} ({_runtime(args)}), {mode}")
     print(f"serial: {sim.pty_path}")
     print(f"rig: {sim.rig_address}")
     print(f"info: {info_file}", flush=True)

@@ -27,6 +27,7 @@ from .hal import SimHAL
 from .machine import DEFAULT_WATCHDOG_MS, Machine, WatchdogReset
 from .plant import Plant
 from .rig import Rig, RigServer
+from .romfs import build_romfs_image
 from .runtime import DEFAULT_FIRMWARE_DIR, make_runtime
 from .serialport import PtyLine
 
@@ -55,15 +56,26 @@ class Simulator:
         reservoir_ul=None,
         provision_gate=False,
         watchdog_ms=DEFAULT_WATCHDOG_MS,
+        romfs=False,
     ):
         """`mechanics` (complete, as `board.load_mechanics` returns) defaults to
         the firmware directory's boards/sim.py, validated by its pump/mechanics.py;
         `info_file` None writes none (the CLI passes the well-known path);
-        `flash_dir` None uses a fresh temporary directory removed on stop."""
+        `flash_dir` None uses a fresh temporary directory removed on stop;
+        `romfs` (micropython runtime only) runs the firmware from a ROMFS image
+        of the firmware directory (romfs.py), built at start into a temporary
+        directory removed on stop, as a board with a ROMFS partition runs it."""
         if not stepped and not speed > 0:
             raise ValueError("speed must be > 0")
         self.firmware_dir = Path(firmware_dir or DEFAULT_FIRMWARE_DIR).resolve()
         self.runtime = make_runtime(runtime, self.firmware_dir)
+        if romfs and self.runtime.name != "micropython":
+            raise ValueError(
+                f"romfs needs the micropython runtime (a ROMFS image is the MicroPython "
+                f"VM's), not {self.runtime.name}"
+            )
+        self.romfs = bool(romfs)
+        self._tmp_romfs = None
         if mechanics is None:
             board_mech = board_mechanics(self.firmware_dir)
             mechanics = resolve_mechanics(self.firmware_dir, board_mech)
@@ -110,6 +122,8 @@ class Simulator:
     def start(self):
         try:
             self.runtime.load()
+            if self.romfs:
+                self._build_romfs()
         except BaseException:
             self.stop()
             raise
@@ -138,11 +152,21 @@ class Simulator:
             self._remove_info()
             if self._tmp_flash is not None:
                 self._tmp_flash.cleanup()
+            if self._tmp_romfs is not None:
+                self._tmp_romfs.cleanup()
             self.stopped.set()
 
     def request_stop(self):
         """Stop from a thread that must not wait for it (the rig's shutdown)."""
         threading.Thread(target=self.stop, name="pump-sim-stop", daemon=True).start()
+
+    def _build_romfs(self):
+        """Once, before the first boot: every boot maps the same image, as a
+        board's ROMFS partition stays put across resets."""
+        self._tmp_romfs = tempfile.TemporaryDirectory(prefix="pump-sim-romfs-")
+        image = Path(self._tmp_romfs.name) / "firmware.romfs"
+        build_romfs_image(image, self.firmware_dir)
+        self.runtime.romfs_image = image
 
     def __enter__(self):
         return self.start()

@@ -1,7 +1,7 @@
 """Issue 6's resource budget on the MicroPython VM, for the day of day.py, with
 the firmware deployed the two ways a board can hold it:
 
-- `romfs`: one ROMFS image (romfsimage.py), mapped outside the heap as a
+- `romfs`: one ROMFS image (pumpsim/romfs.py), mapped outside the heap as a
   board's ROMFS partition is memory-mapped flash, so bytecode and constant
   strings are used in place. This is the deployment the budget is for (frozen
   modules in a custom firmware build keep even less in RAM);
@@ -18,10 +18,10 @@ without sampling: a MemoryError halts the firmware.
 import tempfile
 from pathlib import Path
 
+from ..romfs import build_romfs_image
 from .bench_pump import FirmwareHalted
 from .day import therapy_day
 from .mpyimage import build_mpy_image
-from .romfsimage import build_romfs_image
 
 TARGET_HEAP = 32 * 1024
 RP2040_HEAP = 192 * 1024
