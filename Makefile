@@ -17,9 +17,11 @@ STUB_STAMPS := $(foreach port,$(STUB_PORTS),.stubs/$(port)/.setup-stamp)
 # firmware type check away from the CPython standard library.
 EMPTY_ENV := .stubs/empty-env/lib/python3.11/site-packages
 
-# Serial port and board for `make flash` / `make repl`.
+# Serial port and board for `make flash` / `make repl`; ROMFS=1 deploys the firmware
+# packages as a ROMFS image (needs a MicroPython built with ROMFS, docs/hardware.md).
 PORT ?= /dev/ttyACM0
 BOARD ?= pico
+ROMFS ?=
 # Extra pytest arguments, e.g. `make test PYTEST_ARGS='-k protocol'`.
 PYTEST_ARGS ?=
 # pytest-xdist workers; the suites are written to be safe under xdist.
@@ -31,7 +33,7 @@ help: ## List the targets
 	@echo "Targets (run from the repository root):"
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | \
 		awk 'BEGIN {FS = ":.*## "}; {printf "  make %-8s %s\n", $$1, $$2}'
-	@echo "Variables: PORT=$(PORT) BOARD=$(BOARD) PYTEST_WORKERS=$(PYTEST_WORKERS) PYTEST_ARGS=..."
+	@echo "Variables: PORT=$(PORT) BOARD=$(BOARD) ROMFS=$(ROMFS) PYTEST_WORKERS=$(PYTEST_WORKERS) PYTEST_ARGS=..."
 
 setup: $(SETUP_STAMP) $(STUB_STAMPS) $(EMPTY_ENV) ## Create .venv, install the project with dev extras and the board stubs
 
@@ -101,8 +103,8 @@ campaigns: setup ## Full campaigns: fuzz, 90-day soak on both runtimes, fleet, p
 	if [ -n "$$failed" ]; then echo "make campaigns FAILED:$$failed" >&2; exit 1; fi; \
 	echo "make campaigns: all passed; figures in out/campaigns/"
 
-flash: setup ## Compile and copy the firmware to a board: make flash PORT=/dev/ttyACM0 BOARD=pico
-	$(PY) scripts/flash.py --port $(PORT) --board $(BOARD)
+flash: setup ## Compile and copy the firmware to a board: make flash PORT=/dev/ttyACM0 BOARD=pico [ROMFS=1: packages in a ROMFS image]
+	$(PY) scripts/flash.py --port $(PORT) --board $(BOARD) $(if $(filter-out 0,$(ROMFS)),--romfs)
 
 repl: setup ## Open the MicroPython REPL of a board: make repl PORT=/dev/ttyACM0
 	$(VENV)/bin/mpremote connect $(PORT) repl

@@ -1,6 +1,6 @@
 """Flash the pump firmware onto a MicroPython board with the official tools.
 
-    .venv/bin/python scripts/flash.py --port /dev/ttyACM0 --board pico [--dry-run]
+    .venv/bin/python scripts/flash.py --port /dev/ttyACM0 --board pico [--romfs] [--dry-run]
 
 Compiles every firmware file except main.py with mpy-cross for the board's
 architecture into build/flash/<board>/, writes board_select.py (which board
@@ -8,10 +8,19 @@ module the device uses), removes the previous firmware from the device (never
 the state directory /pumpdata), copies the new one with mpremote and resets.
 The board must be at the REPL: a fresh MicroPython, or a pump booted with the
 provisioning jumper held (docs/hardware.md).
+
+With --romfs the compiled packages pump/, hal/ and boards/ go into one ROMFS
+image (build/flash/<board>/firmware.romfs, made by `mpremote romfs build`)
+that `mpremote romfs deploy` writes to the board's ROMFS partition 0, mounted
+at /rom: the board runs their bytecode in place from flash instead of loading
+it into the heap. main.py and board_select.py still go to the filesystem. This
+needs a MicroPython built with ROMFS (MICROPY_VFS_ROM and a ROMFS partition);
+the script checks with `mpremote romfs query` before it changes anything.
 """
 
 import argparse
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -39,9 +48,18 @@ ALIASES = {
 # Firmware packages copied to the device root; the simulator's board stays behind.
 PACKAGES = ("pump", "hal", "boards")
 SKIP = ("boards/sim.py",)
+# --romfs: the packages are compiled into ROMFS_DIR inside the build directory and
+# packed into ROMFS_IMAGE, which goes to partition ROMFS_PARTITION: the one the
+# board mounts at /rom at boot.
+ROMFS_DIR = "romfs"
+ROMFS_IMAGE = "firmware.romfs"
+ROMFS_PARTITION = 0
+ROMFS_MAGIC = b"\xd2\xcd\x31"
 
 # Runs on the device: delete the previous firmware so no stale .py shadows a new
-# .mpy (MicroPython prefers .py). Therapy state in /pumpdata is left alone.
+# .mpy (MicroPython prefers .py), and, with --romfs, so no copy on the filesystem
+# shadows /rom (the filesystem root can come before /rom on sys.path). Therapy
+# state in /pumpdata is left alone.
 CLEAN = """import os
 def rm(p):
     try:
@@ -72,11 +90,15 @@ def resolve_board(name):
     return name
 
 
-def build(board, out):
-    """Compile the firmware for `board` into `out`; return the files to copy."""
+def build(board, out, romfs=False):
+    """Compile the firmware for `board` into `out`; return the files to copy.
+
+    With `romfs` the packages are compiled into out/ROMFS_DIR instead, and only
+    main.py and board_select.py are left for the filesystem."""
     if os.path.isdir(out):
         shutil.rmtree(out)
     arch = BOARDS[board]
+    packages_out = os.path.join(out, ROMFS_DIR) if romfs else out
     for package in PACKAGES:
         for dirpath, _dirs, files in os.walk(os.path.join(FIRMWARE, package)):
             for name in sorted(files):
@@ -86,7 +108,7 @@ def build(board, out):
                 rel = os.path.relpath(src, FIRMWARE)
                 if rel in SKIP:
                     continue
-                dst = os.path.join(out, rel[:-3] + ".mpy")
+                dst = os.path.join(packages_out, rel[:-3] + ".mpy")
                 os.makedirs(os.path.dirname(dst), exist_ok=True)
                 cmd = [tool("mpy-cross"), "-march=" + arch, "-s", rel, "-o", dst, src]
                 result = subprocess.run(cmd, capture_output=True, text=True)
@@ -96,16 +118,64 @@ def build(board, out):
     with open(os.path.join(out, "board_select.py"), "w") as f:
         f.write("# Written by scripts/flash.py: the board module this device uses.\n")
         f.write(f"BOARD_MODULE = {board!r}\n")
+    if romfs:
+        return ["main.py", "board_select.py"]
     return list(PACKAGES) + ["main.py", "board_select.py"]
 
 
-def commands(port, files):
+def build_romfs(out):
+    """Pack out/ROMFS_DIR into out/ROMFS_IMAGE; return the command and the image size.
+
+    The directory holds only .mpy files, compiled by build() with the board's
+    -march; --no-mpy keeps mpremote from compiling anything itself (it copies
+    .mpy files as they are either way)."""
+    cmd = [tool("mpremote"), "romfs", "--no-mpy", "--output", ROMFS_IMAGE, "build", ROMFS_DIR]
+    result = subprocess.run(cmd, cwd=out, capture_output=True, text=True)
+    image = os.path.join(out, ROMFS_IMAGE)
+    if result.returncode or not os.path.isfile(image):
+        detail = (result.stderr or result.stdout).strip().splitlines()
+        raise SystemExit(
+            f"flash: mpremote romfs build failed: {detail[-1] if detail else 'no output'}"
+        )
+    with open(image, "rb") as f:
+        if f.read(len(ROMFS_MAGIC)) != ROMFS_MAGIC:
+            raise SystemExit(f"flash: {image} is not a ROMFS image")
+    return cmd, os.path.getsize(image)
+
+
+def commands(port, files, romfs=False):
     mpremote = [tool("mpremote"), "connect", port]
+    if not romfs:
+        return [
+            mpremote + ["exec", CLEAN],
+            mpremote + ["fs", "cp", "-r"] + files + [":"],
+            mpremote + ["reset"],
+        ]
     return [
+        mpremote + ["romfs", "query"],
         mpremote + ["exec", CLEAN],
-        mpremote + ["fs", "cp", "-r"] + files + [":"],
+        mpremote + ["romfs", "--partition", str(ROMFS_PARTITION), "deploy", ROMFS_IMAGE],
+        mpremote + ["fs", "cp"] + files + [":"],
         mpremote + ["reset"],
     ]
+
+
+def check_romfs_query(output, image_size):
+    """Stop unless `mpremote romfs query` output shows a partition that holds the image."""
+    found = re.search(rf"ROMFS{ROMFS_PARTITION} partition has size (\d+) bytes", output)
+    if not found:
+        raise SystemExit(
+            "flash: this board has no ROMFS partition; --romfs (ROMFS=1) needs a "
+            "MicroPython build with ROMFS enabled (MICROPY_VFS_ROM and a ROMFS "
+            "partition); plain `make flash` without ROMFS=1 works on stock firmware"
+        )
+    size = int(found.group(1))
+    if image_size > size:
+        raise SystemExit(
+            f"flash: the ROMFS image is {image_size} bytes but the board's ROMFS "
+            f"partition holds {size}; build MicroPython with a larger ROMFS partition, "
+            "or use plain `make flash` without ROMFS=1"
+        )
 
 
 def main(argv=None):
@@ -114,6 +184,16 @@ def main(argv=None):
     parser.add_argument("--board", default="pico", help="board module or alias (default pico)")
     parser.add_argument(
         "--dry-run", action="store_true", help="build, print the mpremote commands, run nothing"
+    )
+    parser.add_argument(
+        "--romfs",
+        action="store_true",
+        help=(
+            "put pump/, hal/ and boards/ into a ROMFS image and deploy it to the board's "
+            "ROMFS partition (mounted at /rom; bytecode runs in place from flash, "
+            "saving heap); main.py and board_select.py still go to the filesystem; "
+            "needs a MicroPython built with MICROPY_VFS_ROM and a ROMFS partition"
+        ),
     )
     parser.add_argument("--build-dir", default=None)
     args = parser.parse_args(argv)
@@ -125,13 +205,24 @@ def main(argv=None):
     if not os.path.exists(os.path.join(FIRMWARE, "main.py")):
         raise SystemExit("flash: firmware/main.py is missing")
     out = args.build_dir or os.path.join(ROOT, "build", "flash", board)
-    files = build(board, out)
+    files = build(board, out, romfs=args.romfs)
     print(f"flash: {board} compiled with mpy-cross -march={BOARDS[board]} into {out}")
-    for cmd in commands(args.port, files):
+    image_size = 0
+    if args.romfs:
+        build_cmd, image_size = build_romfs(out)
+        print(f"flash: ROMFS image {ROMFS_IMAGE}, {image_size} bytes: {shlex.join(build_cmd)}")
+    for cmd in commands(args.port, files, romfs=args.romfs):
         print(shlex.join(cmd), flush=True)
         if args.dry_run:
             continue
-        if subprocess.run(cmd, cwd=out).returncode:
+        query = cmd[-2:] == ["romfs", "query"]
+        result = subprocess.run(cmd, cwd=out, capture_output=query, text=query)
+        if query:
+            print(result.stdout, end="", flush=True)
+            if result.returncode == 0 or "partition not found" in result.stderr:
+                check_romfs_query(result.stdout, image_size)
+            print(result.stderr, end="", file=sys.stderr, flush=True)
+        if result.returncode:
             raise SystemExit(
                 "flash: mpremote failed; if the pump firmware is running, hold the "
                 "provisioning jumper, reset the board and try again"
