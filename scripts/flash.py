@@ -16,6 +16,9 @@ at /rom: the board runs their bytecode in place from flash instead of loading
 it into the heap. main.py and board_select.py still go to the filesystem. This
 needs a MicroPython built with ROMFS (MICROPY_VFS_ROM and a ROMFS partition);
 the script checks with `mpremote romfs query` before it changes anything.
+Without --romfs, a board whose ROMFS partition still holds an image from an
+earlier --romfs flash gets an empty image first, so the old firmware in it
+cannot shadow the new files.
 """
 
 import argparse
@@ -55,6 +58,7 @@ ROMFS_DIR = "romfs"
 ROMFS_IMAGE = "firmware.romfs"
 ROMFS_PARTITION = 0
 ROMFS_MAGIC = b"\xd2\xcd\x31"
+EMPTY_IMAGE = "empty.romfs"
 
 # Runs on the device: delete the previous firmware so no stale .py shadows a new
 # .mpy (MicroPython prefers .py), and, with --romfs, so no copy on the filesystem
@@ -143,21 +147,51 @@ def build_romfs(out):
     return cmd, os.path.getsize(image)
 
 
+def build_empty_romfs(out):
+    """An empty ROMFS image (out/EMPTY_IMAGE): deployed by a plain flash over an
+    image a previous --romfs flash left, so that image's old firmware cannot
+    shadow the new files (/rom can come before the filesystem on sys.path)."""
+    empty = os.path.join(out, "empty")
+    os.makedirs(empty, exist_ok=True)
+    cmd = [tool("mpremote"), "romfs", "--output", EMPTY_IMAGE, "build", "empty"]
+    result = subprocess.run(cmd, cwd=out, capture_output=True, text=True)
+    if result.returncode:
+        raise SystemExit("flash: mpremote romfs build of the empty image failed")
+
+
 def commands(port, files, romfs=False):
+    """The board steps, in order, as (command, only_if_rom_image): a step marked
+    True runs only when `romfs query` showed an image in partition ROMFS_PARTITION."""
     mpremote = [tool("mpremote"), "connect", port]
+    deploy = mpremote + ["romfs", "--partition", str(ROMFS_PARTITION), "deploy"]
     if not romfs:
         return [
-            mpremote + ["exec", CLEAN],
-            mpremote + ["fs", "cp", "-r"] + files + [":"],
-            mpremote + ["reset"],
+            (mpremote + ["romfs", "query"], False),
+            (deploy + [EMPTY_IMAGE], True),
+            (mpremote + ["exec", CLEAN], False),
+            (mpremote + ["fs", "cp", "-r"] + files + [":"], False),
+            (mpremote + ["reset"], False),
         ]
     return [
-        mpremote + ["romfs", "query"],
-        mpremote + ["exec", CLEAN],
-        mpremote + ["romfs", "--partition", str(ROMFS_PARTITION), "deploy", ROMFS_IMAGE],
-        mpremote + ["fs", "cp"] + files + [":"],
-        mpremote + ["reset"],
+        (mpremote + ["romfs", "query"], False),
+        (mpremote + ["exec", CLEAN], False),
+        (deploy + [ROMFS_IMAGE], False),
+        (mpremote + ["fs", "cp"] + files + [":"], False),
+        (mpremote + ["reset"], False),
     ]
+
+
+def rom_image_present(output):
+    """Whether `mpremote romfs query` output shows a ROMFS image in partition
+    ROMFS_PARTITION (mpremote prints "ROMFS image size: N" under it)."""
+    ours = False
+    for line in output.splitlines():
+        header = re.match(r"ROMFS(\d+) partition has size", line)
+        if header:
+            ours = int(header.group(1)) == ROMFS_PARTITION
+        elif ours and line.strip().startswith("ROMFS image size:"):
+            return True
+    return False
 
 
 def check_romfs_query(output, image_size):
@@ -211,15 +245,23 @@ def main(argv=None):
     if args.romfs:
         build_cmd, image_size = build_romfs(out)
         print(f"flash: ROMFS image {ROMFS_IMAGE}, {image_size} bytes: {shlex.join(build_cmd)}")
-    for cmd in commands(args.port, files, romfs=args.romfs):
-        print(shlex.join(cmd), flush=True)
+    else:
+        build_empty_romfs(out)
+    rom_image = False
+    for cmd, only_if_rom_image in commands(args.port, files, romfs=args.romfs):
         if args.dry_run:
+            note = "# only if the board's ROMFS partition holds an image: "
+            print((note if only_if_rom_image else "") + shlex.join(cmd), flush=True)
             continue
+        if only_if_rom_image and not rom_image:
+            continue
+        print(shlex.join(cmd), flush=True)
         query = cmd[-2:] == ["romfs", "query"]
         result = subprocess.run(cmd, cwd=out, capture_output=query, text=query)
         if query:
             print(result.stdout, end="", flush=True)
-            if result.returncode == 0 or "partition not found" in result.stderr:
+            rom_image = rom_image_present(result.stdout)
+            if args.romfs and (result.returncode == 0 or "partition not found" in result.stderr):
                 check_romfs_query(result.stdout, image_size)
             print(result.stderr, end="", file=sys.stderr, flush=True)
         if result.returncode:

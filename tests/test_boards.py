@@ -90,12 +90,16 @@ def test_flash_dry_run(tmp_path):
     build = tmp_path / "build"
     r = _flash("--port", "/dev/ttyACM0", "--board", "pico", "--dry-run", "--build-dir", str(build))
     assert r.returncode == 0, r.stderr
-    lines = [line for line in r.stdout.splitlines() if "mpremote" in line]
-    assert len(lines) == 3
+    lines = [line for line in r.stdout.splitlines() if "mpremote connect" in line]
+    assert len(lines) == 5
     assert all("connect /dev/ttyACM0" in line for line in lines)
-    assert "exec" in lines[0] and "/pumpdata" not in r.stdout  # state is never wiped
-    assert "fs cp -r pump hal boards main.py board_select.py :" in lines[1]
-    assert lines[2].endswith("reset")
+    assert lines[0].endswith("romfs query")
+    # an image left by an earlier ROMFS=1 flash is replaced by an empty one
+    assert lines[1].startswith("# only if") and lines[1].endswith("deploy empty.romfs")
+    assert (build / "empty.romfs").read_bytes()[:3] == b"\xd2\xcd\x31"
+    assert "exec" in lines[2] and "/pumpdata" not in r.stdout  # state is never wiped
+    assert "fs cp -r pump hal boards main.py board_select.py :" in lines[3]
+    assert lines[4].endswith("reset")
     assert (build / "board_select.py").read_text().endswith("BOARD_MODULE = 'pico_drv8825'\n")
     assert (build / "main.py").exists() and (build / "hal" / "rp2040.mpy").exists()
     assert (build / "pump" / "mechanics.mpy").exists() and not (

@@ -143,7 +143,7 @@ ROOMY = (
 NOT_AT_REPL = (1, "", "mpremote: could not enter raw repl\n")
 
 
-def _run_with_board(monkeypatch, tmp_path, query):
+def _run_with_board(monkeypatch, tmp_path, query, romfs=True):
     flash = _load_flash()
     port = tmp_path / "ttyACM9"
     port.write_text("")
@@ -158,8 +158,8 @@ def _run_with_board(monkeypatch, tmp_path, query):
         return subprocess.CompletedProcess(cmd, rc, out, err)
 
     monkeypatch.setattr(flash.subprocess, "run", fake_run)
-    argv = ["--port", str(port), "--board", "pico", "--romfs", "--build-dir", str(tmp_path / "b")]
-    return flash, argv, board_calls
+    argv = ["--port", str(port), "--board", "pico", "--build-dir", str(tmp_path / "b")]
+    return flash, argv + (["--romfs"] if romfs else []), board_calls
 
 
 @pytest.mark.parametrize("query", [NO_ROMFS, NO_PARTITION, NOT_FOUND])
@@ -203,3 +203,34 @@ def test_romfs_flash_runs_every_step(monkeypatch, tmp_path):
     ]
     assert board_calls[2] == ["romfs", "--partition", "0", "deploy", "firmware.romfs"]
     assert board_calls[3] == ["fs", "cp", "main.py", "board_select.py", ":"]
+
+
+HOLDS_IMAGE = (
+    0,
+    "ROMFS0 partition has size 131072 bytes (32 blocks of 4096 bytes each)\n"
+    "  Raw contents: d2:cd:31:8a:c6:03:80:80:80:80:80:80 ...\n"
+    "  ROMFS image size: 58030\n",
+    "",
+)
+
+
+@pytest.mark.parametrize("query", [NO_ROMFS, NO_PARTITION, ROOMY])
+def test_plain_flash_leaves_a_board_without_an_image_alone(monkeypatch, tmp_path, query):
+    flash, argv, board_calls = _run_with_board(monkeypatch, tmp_path, query, romfs=False)
+    assert flash.main(argv) == 0
+    assert [call[:2] for call in board_calls] == [
+        ["romfs", "query"],
+        ["exec", flash.CLEAN],
+        ["fs", "cp"],
+        ["reset"],
+    ]
+
+
+def test_plain_flash_empties_an_image_an_earlier_romfs_flash_left(monkeypatch, tmp_path):
+    # otherwise the old firmware in /rom could still be what the board imports
+    flash, argv, board_calls = _run_with_board(monkeypatch, tmp_path, HOLDS_IMAGE, romfs=False)
+    assert flash.main(argv) == 0
+    assert board_calls[1] == ["romfs", "--partition", "0", "deploy", "empty.romfs"]
+    assert [call[0] for call in board_calls[2:]] == ["exec", "fs", "reset"]
+    empty = tmp_path / "b" / "empty.romfs"
+    assert parse_romfs(empty.read_bytes()) == {}
