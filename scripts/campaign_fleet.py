@@ -10,7 +10,6 @@ at least 95 % of that.
 
 import argparse
 import json
-import secrets
 import sys
 import time
 from pathlib import Path
@@ -18,26 +17,19 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "hil_tests"))
 
-from session import TechnicianPump, provision_sim  # noqa: E402  # pyright: ignore[reportMissingImports]
 from therapy import first_fill, start_continuous  # noqa: E402  # pyright: ignore[reportMissingImports]
 
+from pumpsim.commissioned import Commissioned  # noqa: E402
 from pumpsim.fleet import Fleet  # noqa: E402
-from pumpsim.rigclient import RigClient  # noqa: E402
 
 WINDOW_S = 10.0
 KEEPS_UP = 0.95
 
 
 def setup(sim):
-    key = secrets.token_bytes(32)
-
-    class Dut:
-        port, rig_address = sim.pty_path, sim.rig_address
-
-    provision_sim(Dut, key, 10.0)
-    with TechnicianPump(sim.pty_path, key, timeout=10.0) as pump, RigClient(sim.rig_address) as rig:
-        first_fill(pump, rig, vol="18mL", conc="500mcg/mL")
-        start_continuous(pump, dose="150mcg/day", conc="500mcg/mL")
+    with Commissioned(sim) as bench:
+        first_fill(bench.pump, bench.rig, vol="18mL", conc="500mcg/mL")
+        start_continuous(bench.pump, dose="150mcg/day", conc="500mcg/mL")
 
 
 def measure(n, speed, runtime):

@@ -16,7 +16,6 @@ Writes the counts to out/campaigns/fuzz.json; exits 1 on a broken invariant.
 import argparse
 import importlib.util
 import json
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -81,29 +80,16 @@ def run_atheris(runs, seed):
 
 
 def run_pty(target, seed, runtime):
-    from session import TechnicianPump, provision_sim  # pyright: ignore[reportMissingImports]
     from therapy import first_fill, start_continuous  # pyright: ignore[reportMissingImports]
 
-    from pumpsim.rigclient import RigClient
+    from pumpsim.commissioned import Commissioned
     from pumpsim.simulator import Simulator
 
-    with (
-        tempfile.TemporaryDirectory() as flash,
-        Simulator(stepped=True, runtime=runtime, flash_dir=flash, provision_gate=True) as sim,
-    ):
-        key = secrets.token_bytes(32)
-
-        class Dut:
-            port, rig_address = sim.pty_path, sim.rig_address
-
-        provision_sim(Dut, key, 10.0)
-        with (
-            TechnicianPump(sim.pty_path, key, timeout=10.0) as pump,
-            RigClient(sim.rig_address) as rig,
-        ):
-            first_fill(pump, rig, vol="18mL", conc="500mcg/mL")
-            start_continuous(pump, dose="150mcg/day", conc="500mcg/mL")
-        fuzz = PtyFuzz(sim.pty_path, key)
+    with Simulator(stepped=True, runtime=runtime, provision_gate=True) as sim:
+        with Commissioned(sim) as bench:
+            first_fill(bench.pump, bench.rig, vol="18mL", conc="500mcg/mL")
+            start_continuous(bench.pump, dose="150mcg/day", conc="500mcg/mL")
+        fuzz = PtyFuzz(sim.pty_path, bench.key)
         failures = []
         round_ = 0
         while fuzz.tally.inputs < target and not failures:

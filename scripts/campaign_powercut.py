@@ -13,7 +13,6 @@ cut, and the reservoir bound they use, are those of docs/safety-case.md.
 import argparse
 import json
 import random
-import secrets
 import sys
 import tempfile
 from pathlib import Path
@@ -21,12 +20,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "hil_tests"))
 
-from session import TechnicianPump  # noqa: E402  # pyright: ignore[reportMissingImports]
 from therapy import confirm, first_fill, refill  # noqa: E402  # pyright: ignore[reportMissingImports]
 
-from pumphost.client import PumpClient  # noqa: E402
 from pumphost.errors import PumpError  # noqa: E402
-from pumpsim.rigclient import RigClient  # noqa: E402
+from pumpsim.commissioned import Commissioned  # noqa: E402
 from pumpsim.simulator import Simulator  # noqa: E402
 
 DAY_MS = 86_400_000
@@ -52,7 +49,7 @@ class Campaign:
         self.cuts_wanted = cuts
         self.days = days
         self.sim = Simulator(stepped=True, flash_dir=flash_dir, provision_gate=True)
-        self.key = secrets.token_bytes(32)
+        self.bench = Commissioned(self.sim, timeout=TIMEOUT_S)
         self.seen_log = {}  # seq -> (rtc, event) read back from the device
         self.stats = {
             "cuts": 0,
@@ -76,12 +73,9 @@ class Campaign:
 
     # -- setup -----------------------------------------------------------------
     def start(self):
-        sim = self.sim.start()
-        with PumpClient(sim.pty_path, timeout=TIMEOUT_S) as client:
-            client.request("PROVISION", role="tech", key=self.key.hex())
-        self.rig = RigClient(sim.rig_address)
-        self.rig.call("provision_gate", held=False)
-        self.pump = TechnicianPump(sim.pty_path, self.key, timeout=TIMEOUT_S)
+        self.sim.start()
+        self.bench.open()
+        self.pump, self.rig = self.bench.pump, self.bench.rig
         first_fill(self.pump, self.rig)
         # the flex steps line up with the device clock's midnight
         rtc = int(self.pump.request("CLOCK").fields["rtc_s"])
@@ -93,8 +87,7 @@ class Campaign:
         self.under_nl = self.under_estimate()
 
     def close(self):
-        self.pump.close()
-        self.rig.close()
+        self.bench.close()
         self.sim.stop()
 
     # -- reading the device and the plant -------------------------------------

@@ -10,9 +10,7 @@ Writes out/campaigns/soak-<runtime>.json; exits 1 if a check failed.
 
 import argparse
 import json
-import secrets
 import sys
-import tempfile
 import time
 import traceback
 from concurrent.futures import ProcessPoolExecutor
@@ -25,31 +23,19 @@ from soak import RESERVE_NL, Soak  # noqa: E402  # pyright: ignore[reportMissing
 
 
 def soak(runtime, days, seed):
-    from session import TechnicianPump, provision_sim  # pyright: ignore[reportMissingImports]
-
-    from pumpsim.rigclient import RigClient
+    from pumpsim.commissioned import Commissioned
     from pumpsim.simulator import Simulator
 
     t0 = time.monotonic()
     with (
-        tempfile.TemporaryDirectory() as flash,
-        Simulator(stepped=True, runtime=runtime, flash_dir=flash, provision_gate=True) as sim,
+        Simulator(stepped=True, runtime=runtime, provision_gate=True) as sim,
+        Commissioned(sim, timeout=30.0, rig_timeout=900) as bench,  # 5-day advances on the VM
     ):
-        key = secrets.token_bytes(32)
-
-        class Dut:
-            port, rig_address = sim.pty_path, sim.rig_address
-
-        provision_sim(Dut, key, 10.0)
-        with (
-            TechnicianPump(sim.pty_path, key, timeout=30.0) as pump,
-            RigClient(sim.rig_address, timeout=900) as rig,  # 5-day advances on the VM
-        ):
-            try:
-                result = Soak(pump, rig, days, seed).run()
-                result["failure"] = None
-            except Exception:
-                result = {"days": days, "failure": traceback.format_exc(limit=4)}
+        try:
+            result = Soak(bench.pump, bench.rig, days, seed).run()
+            result["failure"] = None
+        except Exception:
+            result = {"days": days, "failure": traceback.format_exc(limit=4)}
     result["runtime"] = runtime
     result["wall_s"] = round(time.monotonic() - t0, 1)
     result["virtual_to_wall"] = round(days * 86400 / result["wall_s"])

@@ -140,25 +140,35 @@ def _runtime(args):
     return args.runtime + (", romfs" if args.romfs else "")
 
 
+def _sim_options(args):
+    """The Simulator options a single simulator and every pump of a fleet share."""
+    return {
+        "firmware_dir": args.firmware,
+        "speed": args.speed,
+        "stepped": args.stepped,
+        "epoch_s": args.epoch,
+        "runtime": args.runtime,
+        "plant_error_ppm": args.plant_error_ppm,
+        "romfs": args.romfs,
+    }
+
+
+def _start(make):
+    """`make()` started, or None after saying on stderr why it could not be."""
+    try:
+        return make().start()
+    except (OSError, ImportError, ValueError) as exc:
+        print(f"pump-sim: {exc}", file=sys.stderr)
+        return None
+
+
 def _fleet(args):
     """`--fleet N`: N pumps, one line each, one info file listing them."""
     from .fleet import Fleet
 
     info_file = Path(args.info_file) if args.info_file else sim_info_path().with_name("fleet.json")
-    try:
-        fleet = Fleet(
-            args.fleet,
-            flash_root=args.flash,
-            firmware_dir=args.firmware,
-            speed=args.speed,
-            stepped=args.stepped,
-            epoch_s=args.epoch,
-            runtime=args.runtime,
-            plant_error_ppm=args.plant_error_ppm,
-            romfs=args.romfs,
-        ).start()
-    except (OSError, ImportError, ValueError) as exc:
-        print(f"pump-sim: {exc}", file=sys.stderr)
+    fleet = _start(lambda: Fleet(args.fleet, flash_root=args.flash, **_sim_options(args)))
+    if fleet is None:
         return 2
     fleet.write_info(info_file)
     stop = threading.Event()
@@ -193,23 +203,16 @@ def main(argv=None):
             return 2
         return _fleet(args)
     info_file = args.info_file or sim_info_path()
-    try:
-        sim = Simulator(
-            args.firmware,
+    sim = _start(
+        lambda: Simulator(
             flash_dir=args.flash,
-            speed=args.speed,
-            stepped=args.stepped,
-            epoch_s=args.epoch,
             delivery_log=args.delivery_log,
             rig_port=args.rig_port,
             info_file=info_file,
-            runtime=args.runtime,
-            plant_error_ppm=args.plant_error_ppm,
-            romfs=args.romfs,
+            **_sim_options(args),
         )
-        sim.start()
-    except (OSError, ImportError, ValueError) as exc:
-        print(f"pump-sim: {exc}", file=sys.stderr)
+    )
+    if sim is None:
         return 2
 
     def on_signal(signum, frame):

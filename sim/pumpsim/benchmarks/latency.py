@@ -7,9 +7,9 @@ import math
 import statistics
 import time
 
-from pumphost.client import PumpClient
 from pumphost.errors import ProtocolError
 
+from ..commissioned import TechnicianPump
 from .bench_pump import BenchPump
 
 BAUD = 115_200
@@ -17,13 +17,14 @@ BITS_PER_BYTE = 10
 VERBS = ("STATUS", "VERSION")
 
 
-class CountingClient(PumpClient):
-    """A PumpClient that counts the bytes it sends and the reply bytes it consumes."""
+class CountingClient(TechnicianPump):
+    """A technician's client that counts the bytes it sends and the reply bytes
+    it consumes."""
 
-    def __init__(self, port, timeout):
+    def __init__(self, *args, **kwargs):
         self.sent = 0
         self.received = 0
-        super().__init__(port, timeout=timeout)
+        super().__init__(*args, **kwargs)
 
     def _write(self, data):
         self.sent += len(data)
