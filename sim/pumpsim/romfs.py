@@ -34,11 +34,14 @@ def build_romfs_image(dest, firmware_dir=DEFAULT_FIRMWARE_DIR):
             elif src.is_file():
                 shutil.copy(src, tmp)
         try:
+            # Built from inside the copy, so the bytecode names its source
+            # "./pump/app.py" (what a VM traceback shows), not the copy's path.
             subprocess.run(
-                [str(MPREMOTE), "romfs", "--output", str(dest), "build", tmp],
+                [str(MPREMOTE), "romfs", "--output", str(Path(dest).resolve()), "build", "."],
                 check=True,
                 capture_output=True,
                 text=True,
+                cwd=tmp,
             )
         except subprocess.CalledProcessError as exc:
             raise RomfsBuildError(
@@ -51,7 +54,8 @@ def build_romfs_image(dest, firmware_dir=DEFAULT_FIRMWARE_DIR):
 def _reason(stderr, tmp, firmware_dir):
     """mpy-cross's message on one line, naming the firmware's own files; not
     mpremote's own follow-up ("Error: OSError ... .mpy")."""
-    lines = [line.strip() for line in stderr.replace(tmp, str(firmware_dir)).splitlines()]
+    named = stderr.replace(tmp, str(firmware_dir)).replace('"./', f'"{firmware_dir}/')
+    lines = [line.strip() for line in named.splitlines()]
     lines = [line for line in lines if line and not line.startswith("Traceback")]
     cause = [line for line in lines if not line.startswith("Error:")]
     return " ".join(cause or lines) or "mpremote romfs build failed"
