@@ -14,12 +14,12 @@ def _board_hal():
     import sys
 
     if sys.platform == "rp2":
-        from hal.rp2040 import make_hal
+        from hal.rp2040 import Rp2040Hal as Hal
     elif sys.platform == "esp32":
-        from hal.esp32 import make_hal
+        from hal.esp32 import Esp32Hal as Hal
     else:
         raise SystemExit("no HAL for platform %s: run under pump-sim" % sys.platform)
-    return make_hal()
+    return Hal()
 
 
 if __name__ == "__main__":

@@ -1,13 +1,31 @@
 # The parts of a board HAL (docs/hal.md) that are the same on every MicroPython
-# microcontroller: board selection, time, RTC, console serial line, littlefs
-# storage, watchdog, reset cause and the optional inputs. Board drivers
-# (hal/rp2040.py, hal/esp32.py) add the step generator and idle().
+# microcontroller: board selection, time, RTC, console serial line, idle(), littlefs
+# storage, watchdog, reset cause, the optional inputs, and the step queue. A port
+# (hal/rp2040.py, hal/esp32.py) adds only how steps reach its pulse hardware.
+#
+# The step queue hands each segment to the port as "units" (count, period, first
+# edge), at most `in_flight` of them at once:
+#   - fast segments (interval <= _FAST_INTERVAL_MAX_US: bolus, priming) go over as
+#     long units, each edge timed by the hardware;
+#   - slow segments (basal) go over one step at a time, each unit handed over
+#     shortly before its absolute ticks_us deadline (CPU-timed deadlines; the
+#     hardware only makes the pulse).
+# Every unit starts at its own absolute deadline, so a late main loop delays at
+# most one unit and never accumulates. A unit is counted when the hardware reports
+# it done; in between, step_count() times the running one.
+# A port subclass provides:
+#   _emit(count, period, lead, now): start a unit whose first edge is due `lead` us
+#       after the tick `now`; return the tick of that edge (never earlier than the
+#       real one), or None to hand it over later;
+#   _drain(): call _unit_done() for every unit the hardware has finished;
+#   step_stop().
 import machine
 import micropython
 import os
 import select
 import sys
 import time
+from micropython import const
 
 # The watchdog bites this long after the last feed. The RP2040 hardware allows
 # at most 8388 ms; the control loop feeds it every iteration.
@@ -30,19 +48,20 @@ _RESET_CAUSES = (
     ("BROWNOUT_RESET", "brownout"),
 )
 
+# const() names with a leading underscore are folded in by the compiler and take
+# no RAM on the board.
+_FAST_INTERVAL_MAX_US = const(16000)
+_LEAD_US = const(20000)  # hand a unit over at most this long before its first edge
+_INTERVAL_MAX_US = const((1 << 29) - 1)  # keeps every span in ticks arithmetic range
+_QUEUE_DEPTH = const(3)
+_RING = const(4)  # unit slots, more than any port keeps in flight
 
-def load_board(default):
-    """The board module named by /board_select.py (written by scripts/flash.py),
-    or `default` when the device was flashed without one."""
-    try:
-        import board_select  # pyright: ignore[reportMissingImports]  (written at flash time)
-
-        name = board_select.BOARD_MODULE
-    except ImportError:
-        name = default
-    full = "boards." + name
-    __import__(full)
-    return sys.modules[full]
+# segment fields
+_NEXT = const(0)  # absolute deadline of the next step not yet handed over
+_COUNT = const(1)
+_INTERVAL = const(2)
+_HANDED = const(3)
+_DONE = const(4)
 
 
 def _pin_out(number, level):
@@ -54,7 +73,20 @@ def _pin_in(number):
 
 
 class McuHal:
-    def __init__(self, board):
+    def __init__(self, default_board, in_flight, unit_steps, unit_us, end_us):
+        """`default_board`: the board module when /board_select.py (written by
+        scripts/flash.py) names none. A unit is at most `unit_steps` steps and
+        `unit_us` long (but at least one step); `in_flight` units may be handed over
+        at once; the hardware reports a unit done within `end_us` of its last edge
+        going low."""
+        try:
+            import board_select  # pyright: ignore[reportMissingImports]  (written at flash time)
+
+            name = "boards." + board_select.BOARD_MODULE
+        except ImportError:
+            name = "boards." + default_board
+        __import__(name)
+        board = sys.modules[name]
         self.board = board.BOARD
         self.mechanics = board.MECHANICS
         pins = board.PINS
@@ -118,6 +150,24 @@ class McuHal:
         except OSError:
             pass  # already there
 
+        # Step timing in whole microseconds (one PIO cycle or RMT tick each): the
+        # datasheet minimum rounded up, plus one of margin.
+        self._high = (driver["step_high_ns"] + 999) // 1000 + 1
+        self.min_interval_us = self._high + (driver["step_low_ns"] + 999) // 1000 + 1
+        self._step_gpio = pins["step"]
+        self._in_flight_max = in_flight
+        self._unit_steps = unit_steps
+        self._unit_us = unit_us
+        self._end_us = end_us
+        self._segs = []
+        # Units handed over and not yet done, oldest (the running one) at _u_head.
+        self._u_count = [0] * _RING
+        self._u_period = [0] * _RING
+        self._u_first = [0] * _RING
+        self._u_head = 0
+        self._in_flight = 0
+        self._done = 0
+
     # identity
     def reset_cause(self):
         return self._cause
@@ -144,10 +194,38 @@ class McuHal:
             # The driver ignores STEP until its charge pump and logic are awake.
             self.ready_at = time.ticks_add(time.ticks_us(), self._wake_us)
 
-    # serial line
-    def serial_pending(self):
-        return bool(self._poll.poll(0))
+    # step generator
+    def step_queue(self, start_us, count, interval_us):
+        if len(self._segs) >= _QUEUE_DEPTH:
+            return False
+        if count > 0:
+            if interval_us < 1 or interval_us > _INTERVAL_MAX_US:
+                raise ValueError("interval_us out of range")
+            self._segs.append([start_us, count, interval_us, 0, 0])
+            self._service()
+        return True
 
+    def step_pending(self):
+        self._service()
+        return len(self._segs)
+
+    def step_count(self):
+        self._service()
+        n = self._done
+        if self._in_flight:
+            i = self._u_head
+            c = self._u_count[i]
+            # Edges are not seen until the unit ends, only timed: count those the
+            # model places at least 2 us in the past. The model never runs ahead of
+            # the hardware, so this lags by at most one step and never overtakes
+            # the exact figure read at completion or stop.
+            since = time.ticks_diff(time.ticks_us(), self._u_first[i]) - 2
+            if c > 1 and since >= 0:
+                k = since // self._u_period[i] + 1
+                n += k if k < c else c - 1
+        return n
+
+    # serial line
     def serial_read(self):
         n = 0
         while n < _RX_CHUNK and self._poll.poll(0):
@@ -158,23 +236,38 @@ class McuHal:
     def serial_write(self, data):
         self._stdout.write(data)
 
-    def wait_serial(self, timeout_ms):
-        """Block up to timeout_ms for a received byte. select.poll lets the port
-        idle the CPU (WFE) while USB/UART keep running; machine.lightsleep would
-        stop the USB clock and drop the CDC link, so it is not used."""
-        # The control loop may sleep up to a minute, far past the 5 s watchdog. A
-        # loop that fed the dog before going idle is healthy, so the sleep is
-        # sliced and the dog fed between slices; a loop that stopped feeding
-        # (hung elsewhere) gets no such help and is reset.
-        healthy = self._fed
-        self._fed = False
-        while timeout_ms > 0:
-            chunk = timeout_ms if timeout_ms < WDT_SLICE_MS else WDT_SLICE_MS
-            if self._poll.poll(chunk):
-                return
-            timeout_ms -= chunk
-            if healthy and self._wdt is not None:
-                self._wdt.feed()
+    # waiting
+    def idle(self, timeout_ms):
+        self._service()
+        wait_us = timeout_ms * 1000
+        now = time.ticks_us()
+        if self._in_flight:
+            i = self._u_head
+            span = (self._u_count[i] - 1) * self._u_period[i]
+            end = time.ticks_add(self._u_first[i], span)  # pyright: ignore[reportArgumentType]
+            wait_us = min(wait_us, time.ticks_diff(end, now) + self._high + self._end_us)
+        seg = self._next_unhanded()
+        if seg is not None and self._in_flight < self._in_flight_max:
+            wait_us = min(wait_us, time.ticks_diff(seg[_NEXT], now) - _LEAD_US // 2)
+        # Wait on the console: select.poll lets the port idle the CPU (WFE) while
+        # USB/UART keep running; machine.lightsleep would stop the USB clock and
+        # drop the CDC link, so it is not used.
+        if wait_us > 0 and not self._poll.poll(0):
+            # The control loop may sleep up to a minute, far past the 5 s watchdog.
+            # A loop that fed the dog before going idle is healthy, so the sleep is
+            # sliced and the dog fed between slices; a loop that stopped feeding
+            # (hung elsewhere) gets no such help and is reset.
+            healthy = self._fed
+            self._fed = False
+            wait_ms = (wait_us + 999) // 1000
+            while wait_ms > 0:
+                chunk = wait_ms if wait_ms < WDT_SLICE_MS else WDT_SLICE_MS
+                if self._poll.poll(chunk):
+                    break
+                wait_ms -= chunk
+                if healthy and self._wdt is not None:
+                    self._wdt.feed()
+        self._service()
 
     # storage
     def _path(self, name):
@@ -228,3 +321,57 @@ class McuHal:
 
     def provision_gate(self):
         return self._provision
+
+    # step internals
+    def _service(self):
+        self._drain()  # pyright: ignore[reportAttributeAccessIssue]
+        self._feed()
+
+    def _unit_done(self):
+        i = self._u_head
+        c = self._u_count[i]
+        self._u_head = (i + 1) % _RING
+        self._in_flight -= 1
+        self._done += c
+        # units finish in order, so they always belong to the oldest segment
+        seg = self._segs[0]
+        seg[_DONE] += c
+        if seg[_DONE] >= seg[_COUNT]:
+            self._segs.pop(0)
+
+    def _next_unhanded(self):
+        for seg in self._segs:
+            if seg[_HANDED] < seg[_COUNT]:
+                return seg
+        return None
+
+    def _feed(self):
+        while self._in_flight < self._in_flight_max:
+            seg = self._next_unhanded()
+            if seg is None:
+                return
+            interval = seg[_INTERVAL]
+            # faster than the driver accepts: run at the driver's limit instead
+            period = max(interval, self.min_interval_us)
+            count = 1
+            if interval <= _FAST_INTERVAL_MAX_US:
+                count = min(
+                    seg[_COUNT] - seg[_HANDED], self._unit_steps, max(1, self._unit_us // period)
+                )
+            now = time.ticks_us()
+            lead = time.ticks_diff(seg[_NEXT], now)
+            if lead > _LEAD_US:
+                return
+            waking = time.ticks_diff(self.ready_at, now)  # pyright: ignore
+            if 0 < waking <= self._wake_us and waking > lead:
+                lead = waking
+            first = self._emit(count, period, lead, now)  # pyright: ignore[reportAttributeAccessIssue]
+            if first is None:
+                return
+            i = (self._u_head + self._in_flight) % _RING
+            self._u_count[i] = count
+            self._u_period[i] = period
+            self._u_first[i] = first
+            self._in_flight += 1
+            seg[_HANDED] += count
+            seg[_NEXT] = time.ticks_add(seg[_NEXT], count * interval)
