@@ -144,6 +144,13 @@ def _budget(budget, sizes):
             f"{budget['peak_live_heap_mpy_files_bytes']} bytes",
         ],
         [
+            "of the ROMFS peak: the imports alone, by kind",
+            f"{budget['import_breakdown']['heap_bytes']} bytes: "
+            + html.escape(json.dumps(budget["import_breakdown"]["by_kind_bytes"]))
+            + f"; {budget['import_breakdown']['interned_names']} interned names in "
+            f"{budget['import_breakdown']['name_pool_bytes']} bytes of name pools (in other)",
+        ],
+        [
             "day in a 32 KB heap",
             "completed"
             if capped["completed"]

@@ -12,7 +12,8 @@ For each, the peak of live heap: firmware/hal/wasi.py runs gc.collect() every
 SAMPLE_EVERY-th idle and reports gc.mem_alloc() when it is a new maximum, in a
 VM heap of RP2040_HEAP bytes (what an RP2040 leaves MicroPython). Then whether
 the day runs at all in a heap of the target size, from the ROMFS image and
-without sampling: a MemoryError halts the firmware.
+without sampling: a MemoryError halts the firmware. And what the imports alone
+put on the heap, by kind of object (heapmap.py).
 """
 
 import tempfile
@@ -21,6 +22,7 @@ from pathlib import Path
 from ..romfs import build_romfs_image
 from .bench_pump import FirmwareHalted
 from .day import therapy_day
+from .heapmap import import_breakdown
 from .mpyimage import build_mpy_image
 
 TARGET_HEAP = 32 * 1024
@@ -32,6 +34,7 @@ def budget():
     with tempfile.TemporaryDirectory(prefix="pump-bench-mpy-") as tmp:
         image = Path(tmp) / "firmware.romfs"
         image_bytes = build_romfs_image(image)
+        breakdown = import_breakdown(image)
         romfs = _day(RP2040_HEAP, SAMPLE_EVERY, romfs_image=image)
         capped = _day(TARGET_HEAP, 0, romfs_image=image)
         mpy_dir = Path(tmp) / "mpy"
@@ -42,6 +45,7 @@ def budget():
         "peak_live_heap_bytes": _peak(romfs),
         "romfs_image_bytes": image_bytes,
         "heap_run": romfs,
+        "import_breakdown": breakdown,
         "peak_live_heap_mpy_files_bytes": _peak(mpy_files),
         "heap_run_mpy_files": mpy_files,
         "runs_in_target_heap": capped,
