@@ -92,6 +92,9 @@ _rid = st.one_of(
 )
 
 
+QUANTITY_KEYS = ("dose", "conc", "conc2", "vol", "over", "probe", "back", "window")
+_QUANTITY_VALUES = st.one_of(_quantities, _quantities, _values)
+
 # the arguments each verb really takes, so most lines get past E_ARG into the values
 VERB_KEYS = {
     "CLOCK SET": ["rtc_s"], "PROGRAM CONT": ["dose", "conc", "override"],
@@ -114,7 +117,8 @@ def request_line(draw):
     elif draw(st.booleans()):
         verb = verb.lower()
     chosen = [k for k in keys if draw(st.integers(0, 5))]  # usually all of them
-    args = [f"{k}={draw(_values)}" for k in chosen]
+    # a key that takes a quantity usually gets one, so the unit parser is reached
+    args = [f"{k}={draw(_QUANTITY_VALUES if k in QUANTITY_KEYS else _values)}" for k in chosen]
     if draw(st.integers(0, 4)) == 0:
         args += draw(_args)
     parts = [verb] + (draw(_words) if draw(st.integers(0, 5)) == 0 else []) + args
@@ -361,7 +365,16 @@ def run_given(body, seed, examples, batch_max):
         database=None,
         deadline=None,
         phases=[Phase.generate, Phase.shrink],
-        suppress_health_check=list(HealthCheck.__members__.values()),
+        # a batch goes through a running pump: slow, large and nested by design
+        suppress_health_check=[
+            HealthCheck.data_too_large,
+            HealthCheck.filter_too_much,
+            HealthCheck.too_slow,
+            HealthCheck.large_base_example,
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.differing_executors,
+            HealthCheck.nested_given,
+        ],
     )
     @fixed_seed(seed)
     @given(

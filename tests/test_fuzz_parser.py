@@ -39,9 +39,14 @@ def test_a_real_confirm_is_the_only_input_that_changes_therapy():
 def test_direct_fuzz_short_campaign():
     tally = fuzzlines.direct_campaign(SEED, examples=70)
     assert tally.inputs >= 4000 and tally.crashes == 0
-    # the generator reaches past the framing into the handlers
-    for code in ("E_CHARSET", "E_TOO_LONG", "E_CRC", "E_SYNTAX", "E_ARG", "E_UNITS", "E_VALUE"):
+    # the generator reaches past the framing into the handlers' arguments...
+    for code in ("E_CHARSET", "E_TOO_LONG", "E_CRC", "E_SYNTAX", "E_ARG"):
         assert tally.errors.get(code, 0) > 0, (code, tally.as_dict())
+    # ...and into their value parsers. Which of these a short run hits depends on
+    # what hypothesis draws, and that depends on the modules already imported (it
+    # mines their literals), so only the layer is asserted, not each code.
+    values = sum(tally.errors.get(code, 0) for code in ("E_UNITS", "E_VALUE", "E_RANGE"))
+    assert values > 0, tally.as_dict()
     assert tally.ok > 0 and tally.discards > 0
 
 
