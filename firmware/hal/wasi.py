@@ -13,6 +13,7 @@
 import binascii
 import gc
 import json
+import micropython
 
 import host  # pyright: ignore[reportMissingImports]  (built into the WASI VM only)
 
@@ -43,10 +44,15 @@ def _bytes(text):
     return binascii.unhexlify(text) if text else b""
 
 
-# A loop iteration allocates a few kB at most: half of the 1 MB heap lasts far
-# longer than this many iterations.
-GC_CHECK_EVERY = 8
-ROOMY_HEAP = 512 * 1024
+# micropython.mem_total() is a running count of bytes allocated, kept in a C
+# size_t: differences are taken modulo 2**32.
+_MEM_TOTAL_MASK = 0xFFFFFFFF
+
+
+def _allocated():
+    # MICROPY_MEM_STATS is on in the WASI build, off in board builds (and stubs)
+    return micropython.mem_total()  # pyright: ignore[reportAttributeAccessIssue]
+
 
 class WasiHal:
     def __init__(self, heap_sample_every=0):
@@ -56,14 +62,11 @@ class WasiHal:
         self.mechanics = ident["mechanics"]
         self.caps = tuple(ident["caps"])
         # Resource bench (docs/bench.md): every Nth idle, the live heap. 0: off,
-        # so ordinary runs keep MicroPython's own collection timing.
+        # so ordinary runs keep the collection timing of idle().
         self._heap_every = heap_sample_every
         self._heap_countdown = 1  # the first idle after boot: imports done
         self._heap_peak = 0
-        # a small heap (the resource bench runs one) has no room to wait
-        roomy = gc.mem_free() + gc.mem_alloc() >= ROOMY_HEAP
-        self._gc_every = GC_CHECK_EVERY if roomy else 1
-        self._gc_countdown = self._gc_every
+        self._collected()
 
     # identity
     def reset_cause(self):
@@ -116,16 +119,22 @@ class WasiHal:
         # Automatic collection is off in this VM (see sim/pumpsim/mpvm.py): its
         # collector misses pointers held in WebAssembly locals. Here, between
         # loop iterations, nothing lives only in a local, so this is where the
-        # heap is collected, once it is half used. Asking how full it is walks
-        # the whole allocation table, so ask only every GC_CHECK_EVERY idles.
-        self._gc_countdown -= 1
-        if self._gc_countdown <= 0:
-            self._gc_countdown = self._gc_every
-            if gc.mem_free() < gc.mem_alloc():
-                gc.collect()
+        # heap is collected: once the loop has allocated half of what the last
+        # collection left free, so the next iteration (a page of event-log
+        # export makes hundreds of kB) has the other half. The running total
+        # costs nothing to read, where asking the heap how full it is would walk
+        # its whole allocation table.
+        since = (_allocated() - self._gc_mark) & _MEM_TOTAL_MASK
+        if since > self._gc_allowance:
+            gc.collect()
+            self._collected()
         if self._heap_every:
             self._sample_heap()
         _call("idle", json.dumps((timeout_ms,)))
+
+    def _collected(self):
+        self._gc_mark = _allocated()
+        self._gc_allowance = gc.mem_free() // 2
 
     def _sample_heap(self):
         # At idle the control loop's temporaries are dead: what survives a
@@ -136,6 +145,7 @@ class WasiHal:
             return
         self._heap_countdown = self._heap_every
         gc.collect()
+        self._collected()
         live = gc.mem_alloc()
         if live > self._heap_peak:
             self._heap_peak = live

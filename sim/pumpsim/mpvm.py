@@ -17,7 +17,7 @@ no run can exhaust; `stats()` reports what was used, in total and per
 control-loop iteration (from one `idle` call to the next).
 
 Heap (for the resource bench, docs/bench.md): `heap_bytes` sets the VM's GC
-heap (`-X heapsize`; None keeps the build's 1 MB), so a run can prove the
+heap (`-X heapsize`; None: DEFAULT_HEAP_BYTES), so a run can prove the
 firmware fits a board's budget. `heap_sample_every` = N > 0 makes
 firmware/hal/wasi.py collect garbage at every Nth `idle` and report the live
 heap through the `heap` host call; `stats()` then holds its peak.
@@ -63,6 +63,7 @@ BOOTSTRAP = (
     "%s"  # ROMFS_MOUNT, or nothing
     "import main\n"
     "from hal.wasi import make_hal\n"
+    "gc.collect()\n"  # the compiler's garbage, before the boot reads the whole log
     "main.run(make_hal(%d))\n"  # the heap sampling period, 0: off
 )
 # A ROMFS image (romfs_image) lies in linear memory above everything the VM
@@ -76,6 +77,12 @@ ROMFS_MOUNT = (
     "sys.path.insert(0, '/rom')\n"
 )
 WASM_PAGE = 65536
+# With automatic collection off, one loop iteration's garbage must fit in what
+# the last collection left free (the HAL collects at idle once the heap is half
+# used): exporting a full event log page by page makes about a megabyte, more
+# than the build's 1 MB heap leaves. So ordinary runs get a roomier heap; the
+# resource bench sets its own (heap_bytes).
+DEFAULT_HEAP_BYTES = 8 * 1024 * 1024
 # Far more than any run uses (a simulated basal day takes ~5e9), so fuel never stops the VM.
 FUEL_BUDGET = 1 << 62
 # The guest's `host` module keeps one result buffer of this size on the VM heap
@@ -213,7 +220,7 @@ class MicroPythonRuntime:
 
     def _wasi_config(self, stderr_path, mount):
         wasi = WasiConfig()
-        heap = ["-X", f"heapsize={self.heap_bytes}"] if self.heap_bytes else []
+        heap = ["-X", f"heapsize={self.heap_bytes or DEFAULT_HEAP_BYTES}"]
         wasi.argv = ["micropython", *heap, "-c", BOOTSTRAP % (mount, self.heap_sample_every)]
         wasi.env = []
         # Board firmware prints nothing on purpose (the serial line is the
