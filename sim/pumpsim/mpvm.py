@@ -77,11 +77,11 @@ ROMFS_MOUNT = (
     "sys.path.insert(0, '/rom')\n"
 )
 WASM_PAGE = 65536
-# With automatic collection off, one loop iteration's garbage must fit in what
-# the last collection left free (the HAL collects at idle once the heap is half
-# used): exporting a full event log page by page makes about a megabyte, more
-# than the build's 1 MB heap leaves. So ordinary runs get a roomier heap; the
-# resource bench sets its own (heap_bytes).
+# With automatic collection off, the garbage made between two collections must
+# fit in what the last one left free (the HAL collects at idle once the loop has
+# allocated half of that): booting on a full event log, or one page of its
+# export, makes hundreds of kB, more than the build's 1 MB heap leaves. So
+# ordinary runs get a roomier heap; the resource bench sets its own (heap_bytes).
 DEFAULT_HEAP_BYTES = 8 * 1024 * 1024
 # Far more than any run uses (a simulated basal day takes ~5e9), so fuel never stops the VM.
 FUEL_BUDGET = 1 << 62
@@ -196,7 +196,8 @@ class MicroPythonRuntime:
         image = Path(self.romfs_image).read_bytes() if self.romfs_image else None
         # Where the image will lie is known before the instance exists: the
         # first page past the module's initial memory.
-        mount = ROMFS_MOUNT % (_initial_pages(module) * WASM_PAGE, len(image)) if image else ""
+        at_page = _initial_pages(module) if image else 0
+        mount = ROMFS_MOUNT % (at_page * WASM_PAGE, len(image)) if image else ""
         store.set_wasi(self._wasi_config(stderr_path, mount))
         linker = Linker(engine)
         linker.define_wasi()
@@ -204,7 +205,7 @@ class MicroPythonRuntime:
         self.fuel.boot()
         exports = linker.instantiate(store, module).exports(store)
         if image:
-            _map_image(store, exports["memory"], image, _initial_pages(module))
+            _map_image(store, exports["memory"], image, at_page)
         start = exports["_start"]
         if not isinstance(start, Func):
             raise RuntimeError(f"{self.wasm_path} exports no _start function")
